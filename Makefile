@@ -1,0 +1,29 @@
+# Task runner. `make test` is the command README.md and .ci/run use.
+PYTHON ?= python
+PIP ?= $(PYTHON) -m pip
+# llama-cpp-python builds from source. A portable AVX2 build: llama.cpp's
+# native build picked AMX kernels that crash on this kind of virtual machine.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF \
+	-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
+PYTEST_ARGS ?= -n 2 --dist loadscope
+
+.PHONY: run install install-test test test-fast serve lint bench
+
+run: install  ## JupyterLab on the start notebook, replaying recorded responses
+	$(PYTHON) -m jupyterlab notebooks/00_start_here.ipynb
+
+install:
+	$(PIP) install -q -e .
+
+install-test:
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q -e ".[test,local]"
+
+test: install-test  ## everything: unit tests, every notebook under nbval, live smoke tests
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+test-fast:  ## offline tests only, no install step, no live server
+	$(PYTHON) -m pytest $(PYTEST_ARGS) -m "not live and not browser"
+
+serve:
+	llmlab serve

@@ -1,0 +1,32 @@
+"""Test-wide settings, applied before any kernel starts (kernels inherit them).
+
+Tests always replay, strictly and unpaced, from a throwaway home directory, so
+a developer's own LLMLAB_BACKEND or config file never leaks into a run."""
+
+import os
+import tempfile
+
+_home = tempfile.mkdtemp(prefix="llmlab-test-home-")
+os.environ.update({
+    "LLMLAB_BACKEND": "replay",
+    "LLMLAB_STRICT_REPLAY": "1",
+    "LLMLAB_PACE": "0",
+    "LLMLAB_HOME": _home,
+    "TIKTOKEN_CACHE_DIR": os.path.join(_home, "tiktoken-cache"),
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+})
+os.environ.pop("LLMLAB_RECORD", None)
+
+# Every notebook the tests execute runs in a kernel whose network is blocked
+# (llmlab.netguard): nbval's own runs are the proof that replay stays offline.
+import json
+import sys
+
+from llmlab import netguard
+
+_spec_dir = os.path.join(_home, "jupyter", "kernels", netguard.KERNEL_NAME)
+os.makedirs(_spec_dir, exist_ok=True)
+with open(os.path.join(_spec_dir, "kernel.json"), "w") as f:
+    json.dump(netguard.kernelspec(sys.executable), f)
+os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [os.path.join(_home, "jupyter"), os.environ.get("JUPYTER_PATH")]))
+os.environ.pop("OPENAI_API_KEY", None)  # replay must never need it

@@ -1,0 +1,103 @@
+"""The `llmlab` command: serve, record, execute, doctor, backends."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="LLM API Lab: run, record and check the notebooks.", no_args_is_help=True,
+                  add_completion=False)
+
+
+@app.command()
+def serve(port: int = typer.Option(None, help="port on 127.0.0.1 (default 8765 or LLMLAB_LOCAL_PORT)")) -> None:
+    """Start the local OpenAI-compatible server (chat + embeddings) on 127.0.0.1."""
+    from .backends import LOCAL_PORT
+    from .local_server import LocalServerMissingError, serve as run
+
+    try:
+        run(port or LOCAL_PORT)
+    except LocalServerMissingError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
+def record(notebooks: list[str] = typer.Argument(..., help="names like 04_streaming, 04, or 'all'"),
+           backend: str = typer.Option("local", help="local, ollama, openai or a base URL")) -> None:
+    """Run notebooks live into fresh cassettes, then re-execute them in replay."""
+    from contextlib import nullcontext
+
+    from .local_server import running
+    from .record import NotebookNotFoundError, execute_in_replay, find_notebooks, record as rec
+
+    try:
+        paths = find_notebooks(notebooks)
+    except NotebookNotFoundError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
+    server = running() if backend == "local" else nullcontext()
+    with server:
+        for path in paths:
+            t0 = time.perf_counter()
+            typer.echo(f"recording {path.stem} against {backend} ...")
+            rec(path, backend)
+            seconds = execute_in_replay(path)
+            typer.echo(f"  done in {time.perf_counter() - t0:.0f} s (replay {seconds:.1f} s)")
+
+
+@app.command()
+def execute(notebooks: list[str] = typer.Argument(..., help="names like 04_streaming, or 'all'")) -> None:
+    """Re-execute notebooks in replay and save their outputs (no recording)."""
+    from .record import execute_in_replay, find_notebooks
+
+    for path in find_notebooks(notebooks):
+        typer.echo(f"{path.stem}: {execute_in_replay(path):.1f} s")
+
+
+@app.command()
+def doctor(backend: Optional[str] = typer.Option(None, help="check this backend instead of the configured one")) -> None:
+    """Check the environment: one OK/FAIL line per item."""
+    from .doctor import main
+
+    raise typer.Exit(main(backend))
+
+
+@app.command()
+def backends() -> None:
+    """Show what each backend can do."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .backends import BACKENDS, CAPABILITIES
+
+    table = Table(title="Capabilities by backend")
+    table.add_column("capability")
+    for name in BACKENDS:
+        table.add_column(name)
+    for cap, desc in CAPABILITIES.items():
+        table.add_row(desc, *("yes" if cap in b.capabilities else "-" for b in BACKENDS.values()))
+    Console().print(table)
+
+
+
+@app.command()
+def toc(write: bool = typer.Option(False, "--write", help="rewrite the README table from notebooks/toc.yaml")) -> None:
+    """Print (or write into README.md) the notebook table made from notebooks/toc.yaml."""
+    from .toc import render_table, write_readme_table
+
+    if write:
+        typer.echo("README.md updated" if write_readme_table() else "README.md already up to date")
+    else:
+        typer.echo(render_table())
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

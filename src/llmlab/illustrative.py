@@ -1,0 +1,66 @@
+"""Illustrative responses: for endpoints no server reachable here offers
+(images, speech, moderation, batch), written by hand from the OpenAI API
+reference, marked as such, and validated against it by a test."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import yaml
+
+HEADER = "x-llmlab-illustrative"
+SOURCE = "written from the OpenAI API reference (shared/ref/openai-openapi.json); not a recording"
+
+
+def source_path(cassette_dir: Path, notebook: str) -> Path:
+    return cassette_dir / "illustrative" / f"{notebook}.yaml"
+
+
+def load(cassette_dir: Path, notebook: str) -> list[dict]:
+    path = source_path(cassette_dir, notebook)
+    if not path.exists():
+        return []
+    with path.open() as f:
+        data = yaml.safe_load(f) or {}
+    return data.get("interactions", [])
+
+
+def response_body(entry: dict) -> bytes:
+    response = entry["response"]
+    if "body_base64" in response:
+        return base64.b64decode(response["body_base64"])
+    if "body_text" in response:
+        return response["body_text"].encode()
+    return json.dumps(response["body"]).encode()
+
+
+def merge_into(session, cassette_dir: Path, notebook: str) -> None:
+    """Add the illustrative interactions the live backend cannot produce."""
+    from vcr.request import Request
+
+    from .backends import resolve
+
+    provenance = session.cassette._metadata.get("provenance", {})
+    live_caps = set(provenance.get("capabilities", []))
+    added = []
+    for entry in load(cassette_dir, notebook):
+        if entry["capability"] in live_caps:
+            continue  # the live backend records the real thing
+        req = entry["request"]
+        body = json.dumps(req["body"]).encode() if "body" in req else b""
+        url = resolve("openai").base_url.rsplit("/v1", 1)[0] + req["path"]
+        request = Request(req["method"], url, body, {"content-type": "application/json"})
+        response = {
+            "status": {"code": entry["response"].get("status", 200), "message": "OK"},
+            "headers": {
+                "content-type": [entry["response"].get("content_type", "application/json")],
+                HEADER: [SOURCE],
+            },
+            "body": {"string": response_body(entry)},
+        }
+        session.cassette.append(request, response)
+        added.append(entry["capability"])
+    if added:
+        session.set_metadata("illustrative", {"capabilities": sorted(set(added)), "source": SOURCE})

@@ -1,0 +1,347 @@
+"""A notebook's session: picks the backend, opens its cassette, and hands the
+notebook a plain `openai.OpenAI` client plus model names by role."""
+
+from __future__ import annotations
+
+import atexit
+import datetime as _dt
+import os
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import openai
+
+from . import backends as bk
+from . import cassettes as cs
+from .config import load_config, project_root
+
+REPLAY_BASE_URL = "http://replay.llmlab.invalid/v1"  # .invalid never resolves: a leak fails loudly
+
+
+class BackendUnavailableError(RuntimeError):
+    """The chosen live server cannot be reached."""
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
+
+
+def pace_enabled() -> bool:
+    """Paced replay of streams: on by default in Jupyter, off in tests and scripts."""
+    value = os.environ.get("LLMLAB_PACE")
+    if value is not None:
+        return _truthy(value)
+    return _in_kernel()
+
+
+class _Timing:
+    """Wraps a network stream to note when each chunk arrived (recording only)."""
+
+    def __init__(self, stream: Any, sink: list):
+        self._stream, self._sink, self._t0 = stream, sink, cs.now_ms()
+
+    def __iter__(self):
+        for chunk in self._stream:
+            self._sink.append([round(cs.now_ms() - self._t0, 1), len(chunk)])
+            yield chunk
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close:
+            close()
+
+
+class _TimedPool:
+    """Stands in for httpcore's pool while recording, so chunk timing is real."""
+
+    def __init__(self, pool: Any, lab: "Lab"):
+        self._pool, self._lab = pool, lab
+
+    def handle_request(self, request: Any) -> Any:
+        response = self._pool.handle_request(request)
+        self._lab._last_timing = []
+        response.stream = _Timing(response.stream, self._lab._last_timing)
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+
+class _PacedStream(httpx2.SyncByteStream):
+    """Replays a recorded body in its recorded chunks, at the recorded pace."""
+
+    def __init__(self, body: bytes, timing: list[list[float]]):
+        self._body, self._timing = body, timing
+
+    def __iter__(self):
+        start, offset = time.perf_counter(), 0
+        for at_ms, size in self._timing:
+            delay = at_ms / 1000.0 - (time.perf_counter() - start)
+            if delay > 0:
+                time.sleep(delay)
+            yield self._body[offset:offset + size]
+            offset += size
+        if offset < len(self._body):
+            yield self._body[offset:]
+
+
+class LabTransport(httpx2.HTTPTransport):
+    """The kit's only hook into HTTP: turns vcr misses into a clear message,
+    times streams while recording, and paces them in replay."""
+
+    def __init__(self, lab: "Lab", **kwargs: Any):
+        super().__init__(**kwargs)
+        self._lab = lab
+        if lab.mode == "record":
+            self._pool = _TimedPool(self._pool, lab)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        lab = self._lab
+        session = lab._cassette
+        if session is None:
+            return super().handle_request(request)
+        before = dict(session.cassette.play_counts)
+        try:
+            response = super().handle_request(request)
+        except Exception as exc:
+            if not cs.is_vcr_miss(exc):
+                raise
+            body = request.read()
+            session.handle_miss(request.method, str(request.url), body)  # raises unless a re-run
+            before = dict(session.cassette.play_counts)
+            response = super().handle_request(request)
+        if lab.mode == "record":
+            self._note_timing(response)
+        elif lab.pace and "text/event-stream" in response.headers.get("content-type", ""):
+            index = next((i for i, n in session.cassette.play_counts.items() if n > before.get(i, 0)), None)
+            timing = lab._timings.get(index)
+            if timing:
+                body = response.read()
+                response = httpx2.Response(
+                    response.status_code, headers=response.headers,
+                    stream=_PacedStream(body, timing), request=request,
+                )
+        return response
+
+    def _note_timing(self, response: httpx2.Response) -> None:
+        lab = self._lab
+        if "text/event-stream" in response.headers.get("content-type", "") and lab._last_timing:
+            index = len(lab._cassette.cassette.data) - 1
+            lab._cassette.stream_timings.append({"interaction": index, "chunks": lab._last_timing})
+            lab._last_timing = []
+
+
+@dataclass
+class Lab:
+    """What `llmlab.start()` returns: the client, the models, and where answers come from."""
+
+    notebook: str
+    backend: str  # replay, local, ollama, openai, url
+    mode: str  # replay, live or record
+    models: bk.Models
+    capabilities: frozenset[str]
+    server: str
+    base_url: str
+    provenance: cs.Provenance | None = None
+    pace: bool = False
+    _cassette: cs.CassetteSession | None = None
+    _illustrative: frozenset[str] = frozenset()
+    _notes: dict[str, str] | None = None
+    _client: openai.OpenAI | None = None
+    _api_key: str = "not-needed"
+    _last_timing: list | None = None
+    _timings: dict[int, list] | None = None
+
+    @property
+    def client(self) -> openai.OpenAI:
+        if self._client is None:
+            self._client = openai.OpenAI(
+                base_url=self.base_url,
+                api_key=self._api_key,
+                http_client=httpx2.Client(transport=LabTransport(self)),
+                # Replay must fail fast: a retry would hide a miss behind a connection error.
+                max_retries=0 if self.mode == "replay" else 2,
+                timeout=60.0,
+            )
+        return self._client
+
+    def can(self, capability: str) -> bool:
+        """True if this backend can do `capability`; otherwise say so in one line."""
+        if capability not in bk.CAPABILITIES:
+            raise ValueError(f"unknown capability {capability!r}; known: {', '.join(bk.CAPABILITIES)}")
+        if capability in self._illustrative:
+            print(f"Illustrative: the {bk.CAPABILITIES[capability]} response replayed here was written "
+                  "from the OpenAI API reference, not recorded (no server here offers it). "
+                  f"Record it for real with: llmlab record {self.notebook} --backend openai")
+            return True
+        if capability in self.capabilities:
+            return True
+        why = (self._notes or {}).get(capability) or f"{self.backend} does not offer {bk.CAPABILITIES[capability]}"
+        print(f"Skipped: {why}. Try the openai backend to see this live.")
+        return False
+
+    def save(self) -> None:
+        if self._cassette:
+            self._cassette.save()
+
+    def close(self) -> None:
+        if self._cassette:
+            self._cassette.close()
+
+    def recorded_stream_timing(self) -> list[list[list[float]]]:
+        """Chunk timings ([ms since request, bytes]) of the streams in this cassette."""
+        return [self._timings[i] for i in sorted(self._timings or {})]
+
+    def describe(self) -> str:
+        if self.mode == "replay" and self.provenance:
+            return self.provenance.line()
+        verb = "Recording" if self.mode == "record" else "Live"
+        return f"{verb}: {self.backend} backend at {self.base_url} ({self.server}; model {self.models.chat})."
+
+
+def choose_backend(explicit: str | None = None) -> str:
+    """Explicit argument, then the config file, then LLMLAB_BACKEND, then replay."""
+    if explicit:
+        return explicit
+    config = load_config()
+    if config.get("backend"):
+        return str(config["backend"])
+    return os.environ.get("LLMLAB_BACKEND", "").strip() or "replay"
+
+
+def _probe(backend: bk.Backend, api_key: str) -> set[str] | None:
+    """Check a live server answers, and return the model ids it lists (if it lists any)."""
+    try:
+        r = httpx2.get(f"{backend.base_url}/models", timeout=3.0,
+                       headers={"Authorization": f"Bearer {api_key}"})
+    except httpx2.TransportError as exc:
+        raise BackendUnavailableError(_down_message(backend, exc)) from None
+    if r.status_code in (401, 403):
+        raise BackendUnavailableError(
+            f"The {backend.name} server at {backend.base_url} refused the key (HTTP {r.status_code}). "
+            f"Check {backend.key_env or 'LLMLAB_API_KEY'} in your environment (it is not printed here).")
+    if r.status_code != 200:
+        return None
+    try:
+        return {m.get("id") for m in r.json().get("data", [])}
+    except ValueError:
+        return None
+
+
+def _down_message(backend: bk.Backend, exc: Exception) -> str:
+    fix = {
+        "local": "Start it in a terminal with: llmlab serve   (install with: pip install -e '.[local]')",
+        "ollama": "Start Ollama (the app, or `ollama serve` in a terminal), or set OLLAMA_HOST.",
+        "openai": "Check your internet connection or proxy settings.",
+    }.get(backend.name, "Check the base URL and that the server is running.")
+    return f"Cannot reach the {backend.name} server at {backend.base_url} ({type(exc).__name__}). {fix}"
+
+
+def _missing_model_lines(backend: bk.Backend, available: set[str] | None) -> list[str]:
+    if not available or backend.name not in ("ollama", "local"):
+        return []
+    lines = []
+    for role in ("chat", "tools", "embed", "vision"):
+        model = getattr(backend.models, role)
+        if not model or model in available or f"{model}:latest" in available:
+            continue
+        if backend.name == "ollama":
+            lines.append(f"Note: model {model} ({role}) is not pulled. Run: ollama pull {model}")
+        else:
+            lines.append(f"Note: the local server does not list {model} ({role}); restart it with: llmlab serve")
+    return lines
+
+
+def start(notebook: str, backend: str | None = None, *, models: dict[str, str] | None = None,
+          quiet: bool = False) -> Lab:
+    """Set up a notebook: `lab = llmlab.start("04_streaming")`.
+
+    backend: replay (default), local, ollama, openai, or a base URL. The
+    environment variable LLMLAB_RECORD=1 (set by `llmlab record`) records the
+    live responses into the notebook's cassette.
+    """
+    root = project_root()
+    cassette_dir = Path(os.environ.get("LLMLAB_CASSETTES", root / "cassettes"))
+    name = choose_backend(backend)
+    recording = _truthy(os.environ.get("LLMLAB_RECORD"))
+
+    if name == "replay":
+        if recording:
+            raise ValueError("Recording needs a live backend: llmlab record NOTEBOOK --backend local|ollama|openai|URL")
+        session = cs.CassetteSession(notebook, cassette_dir, "replay",
+                                     strict=_truthy(os.environ.get("LLMLAB_STRICT_REPLAY", "0")))
+        meta = session.metadata()
+        prov = session.provenance()
+        if prov is None:
+            raise cs.ReplayMissError(f"Cassette {session.path.name} has no provenance; re-record it with: "
+                                     f"llmlab record {notebook} --backend local")
+        recorded = {k: v for k, v in prov.models.items() if v}
+        model_set = replace(bk.OPENAI.models, **recorded)
+        illustrative = frozenset(meta.get("illustrative", {}).get("capabilities", []))
+        timings = {t["interaction"]: t["chunks"] for t in meta.get("stream_timing", [])}
+        lab = Lab(notebook=notebook, backend="replay", mode="replay", models=model_set,
+                  capabilities=frozenset(prov.capabilities), server=prov.server,
+                  base_url=REPLAY_BASE_URL, provenance=prov, pace=pace_enabled(),
+                  _cassette=session, _illustrative=illustrative - frozenset(prov.capabilities),
+                  _notes=meta.get("notes", {}), _timings=timings)
+    else:
+        live = bk.resolve(name, models)
+        api_key = live.api_key()
+        available = _probe(live, api_key)
+        lab = Lab(notebook=notebook, backend=live.name, mode="record" if recording else "live",
+                  models=live.models, capabilities=live.capabilities, server=live.server,
+                  base_url=live.base_url, _notes=dict(live.notes), _api_key=api_key, _timings={})
+        if recording:
+            session = cs.CassetteSession(notebook, cassette_dir, "record")
+            lab._cassette = session
+            prov = cs.Provenance(
+                backend=live.name, server=_server_description(live),
+                models={k: v for k, v in asdict(live.models).items() if v},
+                recorded=_dt.date.today().isoformat(), capabilities=sorted(live.capabilities))
+            session.set_metadata("provenance", asdict(prov))
+            session.set_metadata("notes", dict(live.notes))
+            _keep_illustrative(session, cassette_dir, notebook)
+            _save_after_each_cell(lab)
+            atexit.register(lab.close)
+        for line in _missing_model_lines(live, available):
+            print(line)
+    if not quiet:
+        print(lab.describe())
+    return lab
+
+
+def _server_description(backend: bk.Backend) -> str:
+    if backend.name == "local":
+        from .local_server import describe
+
+        return describe()
+    return backend.server
+
+
+def _keep_illustrative(session: cs.CassetteSession, cassette_dir: Path, notebook: str) -> None:
+    """Illustrative interactions come from cassettes/illustrative/, merged at record time."""
+    from .illustrative import merge_into
+
+    merge_into(session, cassette_dir, notebook)
+
+
+def _save_after_each_cell(lab: Lab) -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.events.register("post_run_cell", lambda *_: lab.save())

@@ -1,0 +1,145 @@
+"""Tokens and money: tiktoken working offline, chat-message counting the way
+the API bills it, and a dated price table. Only this module knows prices."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+_BLOB = "https://openaipublic.blob.core.windows.net/encodings/{}.tiktoken"
+_OFFLINE_ENCODINGS = ("o200k_base", "cl100k_base")
+
+
+def ensure_offline_encodings() -> Path:
+    """Fill tiktoken's cache from the bpe-openai wheel so no download is ever needed.
+
+    tiktoken names cache files by the SHA-1 of the download URL and checks each
+    file's SHA-256 on load, so a wrong file is refused rather than used.
+    """
+    from .config import home
+
+    cache = Path(os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(home() / "tiktoken-cache")))
+    cache.mkdir(parents=True, exist_ok=True)
+    data_dir = resources.files("bpe_openai") / "data"
+    for name in _OFFLINE_ENCODINGS:
+        target = cache / hashlib.sha1(_BLOB.format(name).encode()).hexdigest()
+        if target.exists() and target.stat().st_size > 0:
+            continue
+        raw = gzip.decompress((data_dir / f"{name}.tiktoken.gz").read_bytes())
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(raw)
+        tmp.replace(target)
+    return cache
+
+
+def encoding_for(model: str):
+    """The tiktoken encoding for an OpenAI model; o200k_base for anything else
+    (a local model's own tokenizer differs: treat the count as an estimate)."""
+    ensure_offline_encodings()
+    import tiktoken
+
+    try:
+        return tiktoken.encoding_for_model(model)
+    except KeyError:
+        return tiktoken.get_encoding("o200k_base")
+
+
+def count_tokens(text: str, model: str = "gpt-4o") -> int:
+    return len(encoding_for(model).encode(text))
+
+
+# Per-message framing used by OpenAI chat models (from OpenAI's published
+# counting recipe): each message costs 3 extra tokens, a name 1 more, and the
+# reply is primed with 3.
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING = 3
+
+
+def count_message_tokens(messages: Iterable[dict[str, Any]], model: str = "gpt-4o") -> int:
+    """Estimate the prompt tokens a chat request is billed for (text content only)."""
+    enc = encoding_for(model)
+    total = REPLY_PRIMING
+    for message in messages:
+        total += TOKENS_PER_MESSAGE
+        for key, value in message.items():
+            if isinstance(value, str):
+                total += len(enc.encode(value))
+            elif isinstance(value, list):  # content parts: count the text parts
+                for part in value:
+                    if isinstance(part, dict) and part.get("type") == "text":
+                        total += len(enc.encode(part.get("text", "")))
+            if key == "name":
+                total += TOKENS_PER_NAME
+    return total
+
+
+# USD per million tokens: (input, cached input, output). List prices as the
+# authors last checked them on PRICES_AS_OF; providers change them, so check
+# the provider's pricing page before quoting a figure.
+PRICES_AS_OF = "2025-08-15"
+PRICES: dict[str, tuple[float, float, float]] = {
+    "gpt-4o": (2.50, 1.25, 10.00),
+    "gpt-4o-mini": (0.15, 0.075, 0.60),
+    "gpt-4-turbo": (10.00, 10.00, 30.00),
+    "gpt-4.1": (2.00, 0.50, 8.00),
+    "gpt-4.1-mini": (0.40, 0.10, 1.60),
+    "gpt-4.1-nano": (0.10, 0.025, 0.40),
+    "gpt-5": (1.25, 0.125, 10.00),
+    "gpt-5-mini": (0.25, 0.025, 2.00),
+    "gpt-5-nano": (0.05, 0.005, 0.40),
+    "o4-mini": (1.10, 0.275, 4.40),
+    "text-embedding-3-small": (0.02, 0.02, 0.0),
+    "text-embedding-3-large": (0.13, 0.13, 0.0),
+    "claude-sonnet-4": (3.00, 0.30, 15.00),
+    "claude-haiku-3.5": (0.80, 0.08, 4.00),
+    "claude-opus-4.1": (15.00, 1.50, 75.00),
+    "gemini-2.5-flash": (0.30, 0.075, 2.50),
+    "gemini-2.5-pro": (1.25, 0.31, 10.00),
+    # Models you run yourself cost hardware and power, not tokens.
+    "local": (0.0, 0.0, 0.0),
+}
+
+
+class UnknownPriceError(KeyError):
+    pass
+
+
+@dataclass(frozen=True)
+class Cost:
+    input_usd: float
+    output_usd: float
+
+    @property
+    def total(self) -> float:
+        return self.input_usd + self.output_usd
+
+
+def price(model: str) -> tuple[float, float, float]:
+    if model in PRICES:
+        return PRICES[model]
+    for name in sorted(PRICES, key=len, reverse=True):  # dated snapshots: gpt-4o-2024-08-06
+        if model.startswith(name):
+            return PRICES[name]
+    raise UnknownPriceError(f"No price for {model!r} in the table dated {PRICES_AS_OF}; add it to llmlab.tokens.PRICES")
+
+
+def cost(model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> Cost:
+    """Dollar cost of one call from its token counts."""
+    p_in, p_cached, p_out = price(model)
+    fresh = max(input_tokens - cached_tokens, 0)
+    return Cost(input_usd=(fresh * p_in + cached_tokens * p_cached) / 1e6, output_usd=output_tokens * p_out / 1e6)
+
+
+def cost_of_usage(model: str, usage: Any) -> Cost:
+    """Cost from an SDK `usage` object (chat completions or embeddings)."""
+    prompt = getattr(usage, "prompt_tokens", 0) or 0
+    completion = getattr(usage, "completion_tokens", 0) or 0
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = (getattr(details, "cached_tokens", 0) or 0) if details else 0
+    return cost(model, prompt, completion, cached)

@@ -1,0 +1,103 @@
+"""Replay is strict, offline, and explains itself when a request changes."""
+
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+import llmlab
+from llmlab import netguard
+from llmlab.cassettes import ReplayMissError
+
+ROOT = Path(__file__).resolve().parents[1]
+NB = ROOT / "notebooks" / "01_chat_completions.ipynb"
+
+
+def test_replay_prints_one_provenance_line(capsys):
+    lab = llmlab.start("01_chat_completions")
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("Replay: responses recorded on ")
+    assert lab.provenance.backend in ("local", "ollama", "openai")
+    assert lab.models.chat == lab.provenance.models["chat"]
+    lab.close()
+
+
+def test_unrecorded_request_fails_with_the_clear_message():
+    lab = llmlab.start("01_chat_completions", quiet=True)
+    with pytest.raises(ReplayMissError) as err:
+        lab.client.chat.completions.create(
+            model=lab.models.chat, messages=[{"role": "user", "content": "a question nobody recorded"}])
+    message = str(err.value)
+    assert "01_chat_completions" in message
+    assert "POST /v1/chat/completions" in message
+    assert "a question nobody recorded" in message
+    assert "llmlab record 01_chat_completions --backend local" in message
+    lab.close()
+
+
+def test_missing_cassette_names_the_record_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMLAB_CASSETTES", str(tmp_path))
+    with pytest.raises(ReplayMissError, match="llmlab record 99_nothing"):
+        llmlab.start("99_nothing")
+
+
+def _run(nb, cwd: Path, kernel: str = netguard.KERNEL_NAME):
+    NotebookClient(nb, timeout=120, kernel_name=kernel, resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def test_changing_a_request_in_a_notebook_fails_replay_clearly(tmp_path):
+    nb = nbformat.read(NB, as_version=4)
+    changed = False
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "What is a REST API?" in cell.source:
+            cell.source = cell.source.replace("What is a REST API?", "What is GraphQL?")
+            changed = True
+    assert changed, "the test edits the first request of notebook 01; update it if that cell moved"
+    with pytest.raises(CellExecutionError) as err:
+        _run(nb, NB.parent)
+    text = str(err.value)
+    assert "ReplayMissError" in text and "01_chat_completions" in text
+    assert "What is GraphQL?" in text
+    assert "llmlab record 01_chat_completions --backend local" in text
+
+
+def test_the_network_guard_trips_on_a_real_connection():
+    """The guard every nbval run uses must actually stop a connection."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=1)")]
+    with pytest.raises(CellExecutionError, match="network access during replay"):
+        _run(nb, ROOT)
+
+
+def test_the_network_guard_trips_on_a_live_backend():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import llmlab\nlab = llmlab.start('01_chat_completions', backend='http://example.org/v1')")]
+    with pytest.raises(CellExecutionError, match="network access during replay"):
+        _run(nb, ROOT)
+
+
+def test_rerunning_a_cell_replays_again_when_not_strict(monkeypatch):
+    monkeypatch.setenv("LLMLAB_STRICT_REPLAY", "0")
+    lab = llmlab.start("01_chat_completions", quiet=True)
+    req = dict(model=lab.models.chat, messages=[{"role": "user", "content": "Say hello in French."}],
+               temperature=0, max_tokens=10)
+    first = lab.client.chat.completions.create(**req)
+    again = lab.client.chat.completions.create(**req)  # a learner re-running the cell
+    assert again.choices[0].message.content == first.choices[0].message.content
+    lab.close()
+
+
+def test_strict_replay_refuses_a_second_play():
+    lab = llmlab.start("01_chat_completions", quiet=True)
+    req = dict(model=lab.models.chat, messages=[{"role": "user", "content": "Say hello in French."}],
+               temperature=0, max_tokens=10)
+    lab.client.chat.completions.create(**req)
+    with pytest.raises(ReplayMissError, match="sent more often"):
+        lab.client.chat.completions.create(**req)
+    lab.close()

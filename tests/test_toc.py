@@ -1,0 +1,87 @@
+"""The table of contents is data: checked against the files, the seeds and the README."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from llmlab.toc import load_seed_questions, load_toc, readme_section, render_table
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
+TOC = load_toc(ROOT)
+TOPICS = [e for e in TOC if e["number"] != "00"]
+SKELETON = ["## Objectives", "## The answer in 30 seconds", "## Setup", "## Pitfalls and follow-ups", "## Quiz",
+            "## Summary"]
+
+
+def test_forty_topics_in_seed_order():
+    assert [e["number"] for e in TOPICS] == [f"{i:02d}" for i in range(1, 41)]
+    assert [e["seed_question"] for e in TOPICS] == [f"000:{i}" for i in range(1, 41)]
+
+
+def test_every_listed_notebook_exists_and_every_notebook_is_listed():
+    listed = {e["file"] for e in TOC}
+    on_disk = {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert listed - on_disk == set(), f"listed but missing: {sorted(listed - on_disk)}"
+    assert on_disk - listed == set(), f"not in toc.yaml: {sorted(on_disk - listed)}"
+
+
+def test_every_seed_question_is_answered_by_a_notebook():
+    seeds = load_seed_questions(ROOT)
+    answered = {e["seed_question"] for e in TOPICS} | {q for e in TOC for q in e["also_answers"]}
+    for key in ("000", "001", "002", "003"):
+        missing = [q["id"] for q in seeds[key] if q["id"] not in answered]
+        assert not missing, f"seed {key} questions with no notebook: {missing}"
+    unknown = answered - {q["id"] for qs in seeds.values() for q in qs}
+    assert not unknown, f"toc names seed ids that do not exist: {sorted(unknown)}"
+
+
+@pytest.mark.skipif(not SHARED_SEEDS.is_dir(), reason="needs ../shared/seeds beside the checkout")
+def test_seed_question_list_matches_the_seed_documents():
+    seeds = load_seed_questions(ROOT)
+    text0 = (SHARED_SEEDS / "000_8fb8159fd5a7315c.txt").read_text()
+    assert len(re.findall(r"(?m)^\d+\. .*\?$", text0)) == len(seeds["000"]) == 40
+    text1 = (SHARED_SEEDS / "001_fbd09f2dd4f62635.txt").read_text()
+    assert len(re.findall(r"(?m)^\d\d\s*$", text1)) == len(seeds["001"]) == 50
+    text2 = (SHARED_SEEDS / "002_98936b4965537aad.txt").read_text()
+    assert len(re.findall(r"(?m)^Q\d+:", text2)) == len(seeds["002"]) == 10
+
+
+@pytest.mark.parametrize("entry", TOPICS, ids=lambda e: e["number"])
+def test_notebook_follows_the_skeleton(entry):
+    path = ROOT / "notebooks" / entry["file"]
+    if not path.exists():
+        pytest.fail(f"{entry['file']} is missing")
+    nb = json.loads(path.read_text())
+    md = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert md.lstrip().startswith(f"# {entry['number']} · "), "first line must be '# NN · <question>'"
+    positions = [md.find(h) for h in SKELETON]
+    assert all(p >= 0 for p in positions), f"missing headings: {[h for h, p in zip(SKELETON, positions) if p < 0]}"
+    assert positions == sorted(positions), "skeleton headings out of order"
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    stem = Path(entry["file"]).stem
+    assert f'llmlab.start("{stem}")' in code, "setup must call llmlab.start with the notebook's own name"
+    assert f'llmlab.quiz.show("{entry["number"]}")' in code, "quiz cell missing"
+    assert not any(c["cell_type"] == "code" and c.get("execution_count") is None and "".join(c["source"]).strip()
+                   for c in nb["cells"]), "committed with unexecuted cells: run llmlab execute"
+    counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    assert counts == list(range(1, len(counts) + 1)), "execution counts must run 1..N, top to bottom, one kernel"
+
+
+@pytest.mark.parametrize("entry", [e for e in TOPICS if e.get("lab")], ids=lambda e: e["number"])
+def test_named_labs_and_quizzes_exist(entry):
+    assert (ROOT / "labs" / f"{entry['lab']}.ipynb").exists(), f"lab {entry['lab']} missing"
+    assert (ROOT / "solutions" / f"{entry['lab']}.ipynb").exists(), f"solution {entry['lab']} missing"
+
+
+@pytest.mark.parametrize("entry", TOPICS, ids=lambda e: e["number"])
+def test_quiz_file_exists(entry):
+    assert (ROOT / entry["quiz"]).exists(), f"{entry['quiz']} missing"
+
+
+def test_readme_table_is_generated_from_the_toc():
+    readme = (ROOT / "README.md").read_text()
+    assert readme_section(readme) == render_table(ROOT), "README table is stale: run llmlab toc --write"

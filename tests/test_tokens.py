@@ -1,0 +1,36 @@
+import hashlib
+
+import pytest
+
+from llmlab import tokens
+
+
+def test_tiktoken_loads_offline_from_the_wheel(tmp_path, monkeypatch):
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    tokens.ensure_offline_encodings()
+    url = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
+    assert (tmp_path / hashlib.sha1(url.encode()).hexdigest()).stat().st_size > 1_000_000
+    assert tokens.count_tokens("Hello, world!", "gpt-4o") == 4
+    assert tokens.count_tokens("Hello, world!", "gpt-4") == 4  # cl100k_base
+
+
+def test_message_count_adds_framing():
+    msgs = [{"role": "user", "content": "hi"}]
+    # 3 (message) + 1 ("user") + 1 ("hi") + 3 (reply priming)
+    assert tokens.count_message_tokens(msgs, "gpt-4o") == 8
+
+
+def test_cost_uses_cached_rate():
+    full = tokens.cost("gpt-4o", 1_000_000, 0)
+    cached = tokens.cost("gpt-4o", 1_000_000, 0, cached_tokens=1_000_000)
+    assert full.total == pytest.approx(2.50)
+    assert cached.total == pytest.approx(1.25)
+
+
+def test_dated_snapshot_uses_family_price():
+    assert tokens.price("gpt-4o-mini-2024-07-18") == tokens.PRICES["gpt-4o-mini"]
+
+
+def test_unknown_model_price_is_an_error():
+    with pytest.raises(tokens.UnknownPriceError, match=tokens.PRICES_AS_OF):
+        tokens.price("mystery-model")
