@@ -6,6 +6,7 @@
 """
 
 from .backends import CAPABILITIES, Models
+from . import quiz
 from .session import Lab, start
 
 __version__ = "0.1.0"

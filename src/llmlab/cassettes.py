@@ -87,9 +87,14 @@ def _scrub_json_body(body: Any) -> Any:
     return body
 
 
+# Request headers worth keeping; the rest (user-agent, x-stainless-* with OS and
+# runtime versions, host) describe the recording machine, not the lesson.
+KEEP_REQUEST_HEADERS = ("content-type", "accept")
+
+
 def scrub_request(request: VcrRequest) -> VcrRequest:
     for name in list(request.headers):
-        if name.lower() in SECRET_HEADERS:
+        if name.lower() in SECRET_HEADERS or name.lower() not in KEEP_REQUEST_HEADERS:
             del request.headers[name]
     if request.body:
         body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else request.body

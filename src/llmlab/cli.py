@@ -95,6 +95,54 @@ def toc(write: bool = typer.Option(False, "--write", help="rewrite the README ta
         typer.echo(render_table())
 
 
+
+@app.command()
+def quiz(minutes: int = typer.Option(15, help="length of the interview"),
+         questions: int = typer.Option(10, help="how many questions"),
+         topic: list[str] = typer.Option(None, help="topic numbers, e.g. --topic 03 --topic 24 (default: all)"),
+         level: str = typer.Option("any", help="any, junior, mid or senior"),
+         export: Optional[str] = typer.Option(None, help="write your progress to this file and exit"),
+         import_: Optional[str] = typer.Option(None, "--import", help="merge a progress file and exit")) -> None:
+    """Run the timed mock interview in the terminal."""
+    from .quiz.bank import BankError
+    from .quiz.progress import Progress, ProgressFileError
+    from .quiz.terminal import run
+
+    progress = Progress.load()
+    if export:
+        typer.echo(f"progress written to {progress.export(export)}")
+        return
+    if import_:
+        try:
+            typer.echo(f"{progress.import_file(import_)} attempts added")
+        except ProgressFileError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2)
+        return
+    try:
+        run(minutes=minutes, questions=questions, topics=topic or None, level=level, progress=progress)
+    except BankError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
+
+
+
+@app.command()
+def labs(names: list[str] = typer.Argument(None, help="lab names (default: all)"),
+         run: bool = typer.Option(True, help="re-execute changed labs in replay so their outputs are saved")) -> None:
+    """Generate labs/ from the marked regions of solutions/."""
+    from .labs import generate
+    from .record import execute_in_replay
+
+    written = generate(names or None)
+    for path in written:
+        typer.echo(f"wrote {path.name}")
+        if run:
+            typer.echo(f"  executed in {execute_in_replay(path):.1f} s")
+    if not written:
+        typer.echo("labs are up to date")
+
+
 def main() -> None:
     app()
 

@@ -1,10 +1,22 @@
-"""Quizzes: `llmlab.quiz.show("04")` renders a topic's questions as widgets."""
+"""Quizzes: `llmlab.quiz.show("04")` renders a topic's questions as widgets;
+`llmlab.quiz.mock_interview()` runs a timed interview."""
 
 from __future__ import annotations
 
 
-def show(topic: str):
+def show(topic: str, lab=None):
     """Render the quiz for a notebook topic ("04" or "04_streaming")."""
     from .widgets import show_topic
 
-    return show_topic(topic)
+    show_topic(topic, lab=lab)
+
+
+def mock_interview(lab=None, **options):
+    """A timed mock interview drawn from the whole bank, weighted to past mistakes."""
+    from .mock import MockInterview
+
+    from IPython.display import display
+
+    interview = MockInterview(lab=lab, **options)
+    display(interview)
+    return interview
