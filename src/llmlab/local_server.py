@@ -23,6 +23,10 @@ from .backends import LOCAL, LOCAL_PORT
 CHAT_ALIAS = LOCAL.models.chat
 EMBED_ALIAS = LOCAL.models.embed
 N_CTX = int(os.environ.get("LLMLAB_LOCAL_CTX", "2048"))
+# Under /secured/v1 the same server demands this bearer key, so lessons and tests
+# can meet a real 401. It guards nothing: it is a teaching fixture, not a secret.
+SECURED_KEY = os.environ.get("LLMLAB_LOCAL_SECURED_KEY", "llmlab-demo-key")
+SECURED_PREFIX = "/secured"
 
 
 class LocalServerMissingError(RuntimeError):
@@ -107,6 +111,33 @@ def build_app():
             {"id": CHAT_ALIAS, "object": "model", "owned_by": "llmlab", "created": 0},
             {"id": EMBED_ALIAS, "object": "model", "owned_by": "llmlab", "created": 0}]}
 
+    @app.middleware("http")
+    async def openai_like_errors(request, call_next):
+        """What llama-cpp-python does not do like OpenAI: refuse a wrong key on
+        /secured, and refuse a model it does not serve instead of silently using its own."""
+        import json
+
+        from fastapi.responses import JSONResponse
+
+        path = request.url.path
+        if path.startswith(SECURED_PREFIX + "/"):
+            if request.headers.get("authorization", "") != f"Bearer {SECURED_KEY}":
+                return JSONResponse(status_code=401, content={"error": {
+                    "message": "Incorrect API key provided. This endpoint wants the workshop key.",
+                    "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}})
+        if request.method == "POST" and path.endswith(("/chat/completions", "/completions")):
+            try:
+                model = json.loads(await request.body() or b"{}").get("model")
+            except (ValueError, AttributeError):
+                model = None
+            if model != CHAT_ALIAS:
+                return JSONResponse(status_code=404, content={"error": {
+                    "message": f"The model '{model}' does not exist or you do not have access to it. "
+                               f"This server serves '{CHAT_ALIAS}'.",
+                    "type": "invalid_request_error", "param": "model", "code": "model_not_found"}})
+        return await call_next(request)
+
+    app.mount(SECURED_PREFIX, llama_app)
     app.mount("/", llama_app)
     return app
 
