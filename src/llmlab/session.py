@@ -317,6 +317,10 @@ def start(notebook: str, backend: str | None = None, *, models: dict[str, str] |
             atexit.register(lab.close)
         for line in _missing_model_lines(live, available):
             print(line)
+    if lab.mode != "replay":
+        from .errors import install_jupyter_hint
+
+        install_jupyter_hint(lab)
     if not quiet:
         print(lab.describe())
     return lab
