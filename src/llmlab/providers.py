@@ -24,6 +24,8 @@ from __future__ import annotations
 import copy
 import json
 import mimetypes
+import textwrap
+from itertools import zip_longest
 from typing import Any
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "to_anthropic_request", "from_anthropic_request", "to_anthropic_response", "from_anthropic_response",
     "to_gemini_request", "from_gemini_request", "to_gemini_response", "from_gemini_response", "gemini_url",
     "to_cohere_request", "from_cohere_request", "to_cohere_response", "from_cohere_response",
+    "side_by_side",
 ]
 
 # Where each API lives and how it authenticates (reference data, never called).
@@ -71,6 +74,20 @@ class UnsupportedParameterError(ValueError):
 
 
 # ---------------------------------------------------------------- helpers
+
+def side_by_side(left: Any, right: Any, titles: tuple[str, str] = ("OpenAI", "Anthropic"), width: int = 56) -> str:
+    """Two JSON documents in two columns (long lines wrapped), for comparing shapes."""
+    def column(obj: Any) -> list[str]:
+        lines = []
+        for line in json.dumps(obj, indent=2, ensure_ascii=False).splitlines():
+            indent = len(line) - len(line.lstrip())
+            lines += textwrap.wrap(line, width, subsequent_indent=" " * (indent + 4), drop_whitespace=False) or [""]
+        return lines
+    rows = [f"{titles[0]:<{width}} | {titles[1]}", f"{'-' * width}-+-{'-' * width}"]
+    for a, b in zip_longest(column(left), column(right), fillvalue=""):
+        rows.append(f"{a:<{width}} | {b}".rstrip())
+    return "\n".join(rows)
+
 
 def _text_of(content: Any) -> str:
     """The text of an OpenAI `content` (a string, None, or a list of parts)."""

@@ -135,6 +135,10 @@ def show_topic(topic: str, lab=None) -> TopicQuiz:
     """Render a topic's quiz. Prints one stable line, then displays the widget."""
     from IPython.display import display
 
+    number = topic.split("_", 1)[0]
+    if number not in qb.load_bank():
+        print(f"Quiz {number}: no questions yet (quiz/bank/{number}_*.yaml is missing).")
+        return None
     quiz = TopicQuiz(topic, lab=lab)
     print(quiz.summary())
     display(quiz)
