@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n 2 --dist loadscope
 .PHONY: run install install-test test test-fast serve lint bench
 
 run: install  ## JupyterLab on the start notebook, replaying recorded responses
-	$(PYTHON) -m jupyterlab notebooks/00_start_here.ipynb
+	llmlab lab
 
 install:
 	$(PIP) install -q -e .

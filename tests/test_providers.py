@@ -403,3 +403,19 @@ def test_translations_do_not_mutate_the_input():
     pv.to_gemini_request(req)
     pv.to_cohere_request(req)
     assert req == before
+
+
+def test_side_by_side_and_urls():
+    text = pv.side_by_side({"system": "x" * 80}, {"a": 1}, titles=("left", "right"), width=30)
+    lines = text.splitlines()
+    assert lines[0].startswith("left") and "| right" in lines[0]
+    assert all(line[30:32] == " |" for line in lines[2:])  # long lines are wrapped to the column width
+    assert pv.gemini_url("gemini-2.5-pro", stream=True).endswith("models/gemini-2.5-pro:streamGenerateContent?alt=sse")
+
+
+def test_empty_assistant_turns_are_skipped():
+    req = {"model": "m", "messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": ""},
+                                      {"role": "user", "content": "b"}]}
+    assert pv.to_anthropic_request(req)["messages"] == [{"role": "user", "content": [
+        {"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]
+    assert [c["role"] for c in pv.to_gemini_request(req)["contents"]] == ["user"]

@@ -56,6 +56,7 @@ ENDPOINTS: dict[str, dict[str, str]] = {
         "auth": "Authorization: Bearer $CO_API_KEY",
         "rerank_url": "https://api.cohere.com/v2/rerank",
         "embed_url": "https://api.cohere.com/v2/embed",
+        "openai_compatible_base_url": "https://api.cohere.ai/compatibility/v1",
     },
 }
 
@@ -269,7 +270,8 @@ def to_anthropic_request(request: dict, *, model: str | None = None, default_max
                 fn = call["function"]
                 blocks.append({"type": "tool_use", "id": call["id"], "name": fn["name"],
                                "input": _args_to_dict(fn.get("arguments"), fn["name"])})
-            turns.append({"role": "assistant", "content": blocks})
+            if blocks:  # Claude rejects empty turns; an empty assistant message carries nothing anyway
+                turns.append({"role": "assistant", "content": blocks})
         elif role == "tool":
             turns.append({"role": "user", "content": [
                 {"type": "tool_result", "tool_use_id": m["tool_call_id"], "content": _text_of(m["content"])}]})
@@ -301,7 +303,7 @@ def to_anthropic_request(request: dict, *, model: str | None = None, default_max
             tc["disable_parallel_tool_use"] = True
         body["tool_choice"] = tc
     if request.get("temperature") is not None:
-        body["temperature"] = min(float(request["temperature"]), 1.0)
+        body["temperature"] = min(request["temperature"], 1.0)
     if request.get("top_p") is not None:
         body["top_p"] = request["top_p"]
     if request.get("stop") is not None:
@@ -520,7 +522,8 @@ def to_gemini_request(request: dict, *, safety_settings: list[dict] | None = Non
                 fn = call["function"]
                 parts.append({"functionCall": {"id": call["id"], "name": fn["name"],
                                                "args": _args_to_dict(fn.get("arguments"), fn["name"])}})
-            turns.append({"role": "model", "parts": parts})
+            if parts:
+                turns.append({"role": "model", "parts": parts})
         elif role == "tool":
             call_id = m["tool_call_id"]
             if call_id not in names:

@@ -136,7 +136,7 @@ def show_topic(topic: str, lab=None) -> TopicQuiz:
     from IPython.display import display
 
     number = topic.split("_", 1)[0]
-    if number not in qb.load_bank():
+    if qb.load_topic(number) is None:
         print(f"Quiz {number}: no questions yet (quiz/bank/{number}_*.yaml is missing).")
         return None
     quiz = TopicQuiz(topic, lab=lab)

@@ -1,0 +1,150 @@
+"""A real browser on JupyterLab: headless Chromium (Debian's) driven by Playwright
+clicks through a topic quiz and the mock interview, and reads what the page shows."""
+
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it: apt-get install chromium)")
+    pytest.importorskip("playwright", reason="pip install playwright (make test does)")
+    home = tmp_path_factory.mktemp("lab-home")
+    settings = home / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
+    # Render every cell: with windowing, off-screen outputs are not laid out and cannot be clicked.
+    notebook_settings = home / "settings" / "@jupyterlab" / "notebook-extension"
+    notebook_settings.mkdir(parents=True)
+    (notebook_settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "LLMLAB_HOME": str(home), "LLMLAB_BACKEND": "replay", "LLMLAB_PACE": "0",
+           "LLMLAB_STRICT_REPLAY": "0", "JUPYTERLAB_SETTINGS_DIR": str(home / "settings")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}", "--ServerApp.open_browser=False",
+         *(["--allow-root"] if os.geteuid() == 0 else [])],
+        env=env, stdout=subprocess.DEVNULL, stderr=(home / "jupyter.log").open("wb"))
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"{base}/api/status?token={token}", timeout=1).status_code == 200:
+                break
+        except httpx2.TransportError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("JupyterLab did not start: " + (home / "jupyter.log").read_text()[-2000:])
+    yield base, token, home
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser(jupyter):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+def _open_and_run_all(browser, jupyter, notebook: str):
+    base, token, _ = jupyter
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{base}/lab/tree/{notebook}?token={token}")
+    page.wait_for_selector(".jp-Notebook", timeout=120_000)
+    # JupyterLab sometimes asks which kernel to use even when the notebook names one.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if page.locator(".jp-Dialog .jp-mod-accept").count():
+            page.locator(".jp-Dialog .jp-mod-accept").first.click()
+        if page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count():
+            break
+        time.sleep(0.5)
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+    return page
+
+
+def test_topic_quiz_by_clicking(browser, jupyter):
+    page = _open_and_run_all(browser, jupyter, "notebooks/01_chat_completions.ipynb")
+    quiz = page.locator(".jp-OutputArea-output", has_text="Quiz 01:").last
+    quiz.wait_for(timeout=180_000)
+    quiz.scroll_into_view_if_needed()
+    # Q1's right answer is "A model name and a list of messages"; Q3's is "assistant".
+    q1 = page.locator(".jp-OutputArea .widget-radio-box").nth(0)
+    try:
+        q1.wait_for(timeout=120_000)
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "topic_quiz_failure.png"), full_page=True)
+        raise
+    q1.locator("label", has_text="A model name and a list of messages").click()
+    page.locator(".jp-OutputArea button", has_text="Check").nth(0).click()
+    page.wait_for_selector(".jp-OutputArea .widget-html:has-text('✔')", timeout=40_000)
+    q3 = page.locator(".jp-OutputArea .widget-radio-box").nth(1)
+    q3.locator("label", has_text="system").first.click()
+    page.locator(".jp-OutputArea button", has_text="Check").nth(2).click()
+    page.wait_for_selector(".jp-OutputArea .widget-html:has-text('✘')", timeout=40_000)
+    score = page.locator(".jp-OutputArea .widget-html", has_text="Score:").last.inner_text()
+    assert re.search(r"Score: 1 / 7 \(2 of 7 answered\)", score), score
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "topic_quiz.png"), full_page=False)
+    page.close()
+    progress = (jupyter[2] / "progress.json").read_text()
+    assert '"01-endpoint-shape"' in progress and '"01-roles"' in progress
+
+
+def test_mock_interview_by_clicking(browser, jupyter):
+    page = _open_and_run_all(browser, jupyter, "quiz/mock_interview.ipynb")
+    start = page.locator(".jp-OutputArea button", has_text="Start interview")
+    start.wait_for(timeout=180_000)
+    start.scroll_into_view_if_needed()
+    start.click()
+    page.wait_for_selector(".jp-OutputArea .widget-html:has-text('left · question 1 of 10')", timeout=40_000)
+    answered = 0
+    for i in range(10):
+        radios = page.locator(".jp-OutputArea .widget-radio-box label")
+        if radios.count():
+            radios.first.click()
+            page.locator(".jp-OutputArea button", has_text="Check").first.click()
+            page.wait_for_selector(".jp-OutputArea .widget-html:has-text('%')", timeout=40_000)
+            answered += 1
+        label = "Finish" if i == 9 else "Next"
+        page.locator(".jp-OutputArea button", has_text=label).first.click()
+        if i < 9:
+            page.wait_for_selector(f".jp-OutputArea .widget-html:has-text('question {i + 2} of 10')", timeout=40_000)
+    page.wait_for_selector(".jp-OutputArea .widget-html:has-text('Interview over')", timeout=40_000)
+    summary = page.locator(".jp-OutputArea .widget-html", has_text="Interview over").inner_text()
+    assert re.search(rf"Score [0-9.]+ / 10 \({answered} answered\)", summary), summary
+    page.wait_for_selector(".jp-OutputArea img", timeout=40_000)  # the score-by-topic chart
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "mock_interview.png"), full_page=True)
+    page.close()
