@@ -27,3 +27,6 @@ test-fast:  ## offline tests only, no install step, no live server
 
 serve:
 	llmlab serve
+
+bench:  ## measure the performance budget into docs/benchmark.md
+	$(PYTHON) -m llmlab.bench

@@ -234,3 +234,23 @@ def test_terminal_interview(tmp_path):
               progress=Progress(tmp_path / "p.json"))
     text = console.export_text()
     assert "Score by topic" in text and out["report"].asked == 3
+
+
+def test_class_report_merges_learners(tmp_path):
+    from typer.testing import CliRunner
+
+    from llmlab.cli import app
+
+    for name, score in (("ana", 1.0), ("ben", 0.0)):
+        p = Progress(tmp_path / f"{name}.json")
+        p.record("03-x", "03", score, at=1.0)
+        p.record("01-y", "01", 1.0, at=2.0)
+    result = CliRunner().invoke(app, ["class-report", str(tmp_path / "ana.json"), str(tmp_path / "ben.json"),
+                                      "--chart", str(tmp_path / "c.png")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1].split()[:2] == ["03", "50%"] and lines[2].split()[:2] == ["01", "100%"]
+    assert (tmp_path / "c.png").stat().st_size > 1000
+    (tmp_path / "bad.json").write_text("nope")
+    bad = CliRunner().invoke(app, ["class-report", str(tmp_path / "bad.json")])
+    assert bad.exit_code == 2 and "bad.json" in bad.output

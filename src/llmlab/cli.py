@@ -161,6 +161,23 @@ def lab(ctx: typer.Context,
     os.execv(sys.executable, args)
 
 
+
+@app.command("class-report")
+def class_report(files: list[str] = typer.Argument(..., help="progress files exported by learners"),
+                 chart: str = typer.Option("class-report.png", help="where to save the chart")) -> None:
+    """Merge learners' exported progress into a class report: weakest topics first."""
+    from .quiz.progress import ProgressFileError, class_report_table, merge_class, plot_class_report
+
+    try:
+        report = merge_class([__import__("pathlib").Path(f) for f in files])
+    except (ProgressFileError, ValueError, KeyError) as exc:
+        typer.echo(f"cannot read a progress file: {exc}", err=True)
+        raise typer.Exit(2)
+    typer.echo(class_report_table(report))
+    plot_class_report(report, chart)
+    typer.echo(f"chart saved to {chart}")
+
+
 def main() -> None:
     app()
 
