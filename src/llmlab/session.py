@@ -182,7 +182,8 @@ class Lab:
         if capability not in bk.CAPABILITIES:
             raise ValueError(f"unknown capability {capability!r}; known: {', '.join(bk.CAPABILITIES)}")
         if capability in self._illustrative:
-            print(f"Illustrative: the {bk.CAPABILITIES[capability]} response replayed here was written "
+            what = bk.CAPABILITIES[capability].removeprefix("the ")
+            print(f"Illustrative: the {what} response replayed here was written "
                   "from the OpenAI API reference, not recorded (no server here offers it). "
                   f"Record it for real with: llmlab record {self.notebook} --backend openai")
             return True

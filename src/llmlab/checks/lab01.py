@@ -1,0 +1,443 @@
+"""Checks for lab01_chat_history_budget: trim a chat history to a token budget,
+then run one chat turn with it.
+
+    from llmlab.checks import lab01
+    lab01.check_trim_to_budget(trim_to_budget)
+    lab01.check_chat_turn(chat_turn, lab.client, lab.models.chat)
+"""
+
+from __future__ import annotations
+
+import copy
+from types import SimpleNamespace
+from typing import Any, Callable
+
+from ..tokens import count_message_tokens
+from . import Case, Report, expect, run_cases
+
+MODEL = "gpt-4o"  # the tokenizer the fixed cases count with (o200k_base)
+REQUEST = {"temperature": 0, "max_tokens": 60}
+
+SYSTEM = {"role": "system", "content": "You are a patient cooking assistant. Keep answers short."}
+CHAT = [
+    SYSTEM,
+    {"role": "user", "content": "I want to bake bread this weekend. Where do I start?"},
+    {"role": "assistant", "content": "Start with a simple white loaf: flour, water, salt and yeast, kneaded for ten minutes."},
+    {"role": "user", "content": "How long should the dough rise?"},
+    {"role": "assistant", "content": "About an hour at room temperature, until it has doubled in size."},
+    {"role": "user", "content": "And the oven temperature?"},
+    {"role": "assistant", "content": "Bake at 220 °C for 30 to 35 minutes."},
+    {"role": "user", "content": "Can I use whole-wheat flour instead?"},
+]
+LONG_MIDDLE = [
+    SYSTEM,
+    {"role": "user", "content": "What is the stretch-and-fold method?"},
+    {"role": "assistant", "content": "Instead of kneading, you strengthen the dough in rounds: " + ", ".join(
+        f"round {i}: lift one side, fold it over, turn the bowl and let it rest" for i in range(1, 13)) + "."},
+    {"role": "user", "content": "Is it worth the effort?"},
+    {"role": "assistant", "content": "Yes: the crumb gets more open."},
+    {"role": "user", "content": "Thanks!"},
+]
+TOOLS_CHAT = [
+    SYSTEM,
+    {"role": "user", "content": "Convert 500 g of flour to cups, and 250 ml of water to cups."},
+    {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "call_flour", "type": "function",
+         "function": {"name": "convert", "arguments": '{"amount": 500, "unit": "g", "ingredient": "flour"}'}},
+        {"id": "call_water", "type": "function",
+         "function": {"name": "convert", "arguments": '{"amount": 250, "unit": "ml", "ingredient": "water"}'}},
+    ]},
+    {"role": "tool", "tool_call_id": "call_flour", "content": '{"cups": 4.0}'},
+    {"role": "tool", "tool_call_id": "call_water", "content": '{"cups": 1.06}'},
+    {"role": "assistant", "content": "500 g of flour is about 4 cups; 250 ml of water is just over 1 cup."},
+    {"role": "user", "content": "Great, thanks."},
+]
+
+
+def _tokens(messages: list[dict], model: str = MODEL) -> int:
+    return count_message_tokens(messages, model)
+
+
+def _units(messages: list[dict]) -> list[list[dict]]:
+    units: list[list[dict]] = []
+    for m in messages:
+        if m["role"] == "tool" and units and units[-1][0].get("tool_calls"):
+            units[-1].append(m)
+        else:
+            units.append([m])
+    return units
+
+
+def _reference_trim(messages: list[dict], budget: int, model: str = MODEL) -> list[dict]:
+    system = [m for m in messages if m["role"] == "system"]
+    kept: list[dict] = []
+    for unit in reversed(_units([m for m in messages if m["role"] != "system"])):
+        if kept and _tokens(system + unit + kept, model) > budget:
+            break
+        kept = unit + kept
+    return system + kept
+
+
+def _roles(messages: list[dict]) -> list[str]:
+    return [m["role"] for m in messages]
+
+
+def _call_trim(fn: Callable, messages: list[dict], budget: int, model: str = MODEL) -> list[dict]:
+    before = copy.deepcopy(messages)
+    kept = fn(messages, budget, model)
+    expect(isinstance(kept, list), f"return a list of messages, not {type(kept).__name__}")
+    expect(messages == before, "do not change the list you were given: build and return a new one")
+    return kept
+
+
+# -- trim_to_budget -------------------------------------------------------------
+
+def _fits_already(fn):
+    budget = _tokens(CHAT) + 10
+    kept = _call_trim(fn, CHAT, budget)
+    expect(kept == CHAT, "when the whole history fits the budget, every message must be kept in order")
+
+
+def _keeps_system(fn):
+    budget = _tokens([SYSTEM] + CHAT[-3:])
+    kept = _call_trim(fn, CHAT, budget)
+    expect(bool(kept) and kept[0] == SYSTEM,
+           "the system message must stay first, whatever the budget (it holds the instructions)")
+
+
+def _exact_boundary(fn):
+    for k in (2, 4):
+        budget = _tokens([SYSTEM] + CHAT[-k:])  # exactly the tokens of the newest k messages
+        kept = _call_trim(fn, CHAT, budget)
+        expect(len(kept) == k + 1,
+               f"with a budget exactly equal to count_message_tokens(system + newest {k} messages) you kept "
+               f"{len(kept) - 1} non-system messages, expected {k}. A total equal to the budget fits; count "
+               "the candidate list as a whole (the reply priming is counted once, not once per message)")
+        expect(kept[1:] == CHAT[-k:], "keep the most recent messages, in their original order")
+        kept = _call_trim(fn, CHAT, budget - 1)
+        expect(len(kept) == k, f"one token less than that budget must drop one more message (kept {len(kept) - 1})")
+
+
+def _contiguous(fn):
+    newest = LONG_MIDDLE[-3:]
+    budget = _tokens([SYSTEM] + newest) + 5  # the long explanation in the middle can never fit
+    kept = _call_trim(fn, LONG_MIDDLE, budget)
+    expect(kept == [SYSTEM] + newest,
+           "keep the newest messages that fit and stop at the first one that does not")
+    budget = _tokens([SYSTEM, LONG_MIDDLE[1]] + newest)  # room for the short first question too, after a gap
+    kept = _call_trim(fn, LONG_MIDDLE, budget)
+    expect(kept == [SYSTEM] + newest,
+           "you skipped a newer message that did not fit and kept an older one: the kept history must be "
+           "the newest unbroken stretch, or the model reads answers to questions it never saw")
+
+
+def _tool_group(fn):
+    from_tools = TOOLS_CHAT[2:]  # the tool-call message, its two results, the answer, the last user message
+    for k in (2, 3, 4):
+        budget = _tokens([SYSTEM] + TOOLS_CHAT[-k:])  # would cut into the tool results
+        kept = _call_trim(fn, TOOLS_CHAT, budget)
+        ids = {tc["id"] for m in kept for tc in m.get("tool_calls") or []}
+        answered = {m["tool_call_id"] for m in kept if m["role"] == "tool"}
+        expect(answered <= ids,
+               f"budget {budget}: a tool result was kept without the assistant message whose tool_calls it "
+               "answers (the API rejects that with a 400): drop a tool-call message and its results together")
+        expect(ids <= answered, f"budget {budget}: a tool call was kept without all of its results")
+        expect(kept == [SYSTEM] + TOOLS_CHAT[-2:],
+               "when the tool results do not all fit, the whole group (assistant tool_calls + its tool "
+               "messages) goes, and nothing older is kept")
+    budget = _tokens([SYSTEM] + from_tools)
+    kept = _call_trim(fn, TOOLS_CHAT, budget)
+    expect(kept == [SYSTEM] + from_tools,
+           "when the whole tool-call group fits, keep it (the call and both results) with the newer messages")
+
+
+def _newest_always(fn):
+    kept = _call_trim(fn, CHAT, 5)
+    expect(kept == [SYSTEM, CHAT[-1]],
+           "even when nothing fits, keep the system message and the newest message (the question being "
+           "asked): without it there is nothing to answer")
+
+
+def _model_encoding(fn):
+    text = [SYSTEM, {"role": "user", "content": "Übermäßig große Brötchen für das Frühstück?"},
+            {"role": "assistant", "content": "Ja, backe sie bei 200 °C."}, {"role": "user", "content": "Danke!"}]
+    # gpt-4 counts with cl100k_base, which needs more tokens for this German than o200k_base
+    budget = _tokens(text, "gpt-4o")
+    expect(_tokens(text, "gpt-4") > budget, "internal: fixture no longer separates the encodings")
+    kept = _call_trim(fn, text, budget, "gpt-4")
+    expect(kept == _reference_trim(text, budget, "gpt-4"),
+           "count with the model you were given (pass it to count_message_tokens): gpt-4 uses a different "
+           "tokenizer from gpt-4o")
+
+
+TRIM_CASES = [
+    Case("whole history fits: kept as is", _fits_already),
+    Case("system message survives trimming", _keeps_system),
+    Case("a total equal to the budget fits", _exact_boundary),
+    Case("newest contiguous messages only", _contiguous),
+    Case("tool call never split from its results", _tool_group),
+    Case("newest message kept even over budget", _newest_always),
+    Case("counts with the given model's tokenizer", _model_encoding),
+]
+
+
+def check_trim_to_budget(fn, quiet: bool = False) -> Report:
+    return run_cases("trim_to_budget", fn, TRIM_CASES, quiet)
+
+
+# -- chat_turn ---------------------------------------------------------------------
+
+def _completion(text: str) -> Any:
+    from openai.types.chat import ChatCompletion
+
+    return ChatCompletion.model_validate({
+        "id": "chatcmpl-lab01", "object": "chat.completion", "created": 1767225600, "model": "fake-model",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+        "usage": {"prompt_tokens": 50, "completion_tokens": 9, "total_tokens": 59},
+    })
+
+
+class RecordingClient:
+    """Stands in for openai.OpenAI: notes each request's arguments. With `inner`
+    it passes the request on to a real client, otherwise it answers `replies` in order."""
+
+    def __init__(self, replies: list[str] | None = None, inner: Any = None, miss_hint: str = ""):
+        self.miss_hint = miss_hint or ("the request you sent is not the one the cassette recorded: send exactly "
+                                       "model, the trimmed messages, temperature=0 and max_tokens=60, nothing else")
+        self.requests: list[dict] = []
+        self.responses: list[Any] = []
+        self._replies = list(replies or [])
+        self._inner = inner
+        self.chat = SimpleNamespace(completions=SimpleNamespace(create=self._create))
+
+    def _create(self, *args: Any, **kwargs: Any) -> Any:
+        expect(not args, "call client.chat.completions.create with keyword arguments only")
+        self.requests.append(copy.deepcopy(kwargs))
+        if self._inner is not None:
+            try:
+                response = self._inner.chat.completions.create(**kwargs)
+            except Exception as exc:  # a replay miss means the request differs from the recorded one
+                if _is_replay_miss(exc):
+                    raise AssertionError(self.miss_hint) from None
+                raise
+        else:
+            expect(bool(self._replies), "you called the API more often than expected")
+            response = _completion(self._replies.pop(0))
+        self.responses.append(response)
+        return response
+
+
+def _is_replay_miss(exc: BaseException) -> bool:
+    from ..cassettes import ReplayMissError
+
+    while exc is not None:
+        if isinstance(exc, ReplayMissError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _turn(fn, history, text, budget, replies=("Yes, use about 10% more water.",), model="fake-model"):
+    client = RecordingClient(list(replies))
+    reply = fn(client, model, history, text, budget)
+    return client, reply
+
+
+def _appends(fn):
+    history = copy.deepcopy(CHAT[:-1])
+    same = history
+    client, reply = _turn(fn, history, "Can I use whole-wheat flour instead?", budget=10_000)
+    expect(history is same, "update the history list in place (append to it), do not rebind a new list")
+    expect(len(client.requests) == 1, f"one turn makes exactly one API call, you made {len(client.requests)}")
+    expect(history[-1] == {"role": "assistant", "content": "Yes, use about 10% more water."},
+           "append the reply as {'role': 'assistant', 'content': <the reply's text>} after the call")
+    expect(history[-2] == {"role": "user", "content": "Can I use whole-wheat flour instead?"},
+           "append the user's text as {'role': 'user', 'content': user_text} before calling the API")
+    expect(reply == "Yes, use about 10% more water.", "return the reply's text (a str), not the response object")
+
+
+def _request_shape(fn):
+    history = copy.deepcopy(CHAT[:-1])
+    client, _ = _turn(fn, history, "Can I use whole-wheat flour instead?", budget=10_000, model="my-model")
+    sent = client.requests[0]
+    expect(sent.get("model") == "my-model", "send the model you were given")
+    expect(sent.get("messages") == CHAT, "with a large budget the request carries the whole history, user turn last")
+    extra = {k: v for k, v in sent.items() if k not in ("model", "messages")}
+    expect(extra == REQUEST, f"besides model and messages send exactly temperature=0 and max_tokens=60 (you sent {extra})")
+
+
+def _sends_trimmed(fn):
+    history = copy.deepcopy(CHAT[:-1])
+    budget = _tokens([SYSTEM] + CHAT[-3:], "fake-model")
+    client, _ = _turn(fn, history, CHAT[-1]["content"], budget)
+    sent = client.requests[0]["messages"]
+    expect(sent == _reference_trim(CHAT, budget, "fake-model"),
+           "send the history trimmed with trim_to_budget(history, budget, model) after appending the user "
+           f"turn (sent roles {_roles(sent)})")
+    expect(history == sent + [{"role": "assistant", "content": "Yes, use about 10% more water."}],
+           "after the turn the history holds what was sent plus the reply: the trimmed messages are dropped "
+           "from it for good")
+
+
+def _trims_every_turn(fn):
+    history = [SYSTEM]
+    budget = _tokens([SYSTEM] + CHAT[-3:], "fake-model")
+    client = RecordingClient(["Start with a white loaf.", "About an hour.", "Bake at 220 °C."])
+    for text in ("Where do I start with bread?", "How long should the dough rise?", "And the oven temperature?"):
+        fn(client, "fake-model", history, text, budget)
+    for sent in client.requests:
+        expect(_tokens(sent["messages"], "fake-model") <= budget,
+               "every request must fit the budget once trimmed (trim on every turn, after appending the user text)")
+    expect(history[0] == SYSTEM and history[-1]["content"] == "Bake at 220 °C.",
+           "after three turns the history starts with the system message and ends with the latest reply")
+
+
+def _live(client, model):
+    def run(fn):
+        spy = RecordingClient(inner=client)
+        history = [{"role": "system", "content": "You are a friendly travel assistant. Answer in one sentence."}]
+        budget = 60
+        replies = []
+        for text in ("I am planning a weekend in Lisbon in May. What should I pack?",
+                     "Which neighbourhood is good for an evening walk?"):
+            replies.append(fn(spy, model, history, text, budget))
+        expect(len(spy.requests) == 2, f"two turns make two API calls, you made {len(spy.requests)}")
+        for sent in spy.requests:
+            expect(_tokens(sent["messages"], model) <= budget or len(sent["messages"]) == 2,
+                   "a request went over the budget: trim before you send")
+        second = spy.requests[1]["messages"]
+        expect(second[0] == history[0] and second[-1]["content"].startswith("Which neighbourhood"),
+               "the second request keeps the system message and ends with the new question")
+        expect(len(second) < 4, "with a 60-token budget the first exchange must be trimmed from the second request")
+        real = [r.choices[0].message.content for r in spy.responses]
+        expect(replies == real, "return the text of the real reply for each turn")
+        expect(history[-1] == {"role": "assistant", "content": real[-1]}, "the history ends with the real reply")
+    return run
+
+
+def check_chat_turn(fn, client: Any = None, model: str | None = None, quiet: bool = False) -> Report:
+    """With `client` (lab.client) and `model`, one more case runs two real turns (replayed)."""
+    cases = [
+        Case("appends the user turn and the reply", _appends),
+        Case("request: model, messages, temperature, max_tokens", _request_shape),
+        Case("sends the trimmed history and keeps it", _sends_trimmed),
+        Case("stays under budget turn after turn", _trims_every_turn),
+    ]
+    if client is not None:
+        cases.append(Case("two real turns through the API", _live(client, model)))
+    return run_cases("chat_turn", fn, cases, quiet)
+
+
+# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+
+def _wrong_trim_drops_system(messages, budget, model="gpt-4o"):
+    kept = list(messages)
+    while len(kept) > 1 and count_message_tokens(kept, model) > budget:
+        kept.pop(0)  # oldest first, which is the system message
+    return kept
+
+
+def _wrong_trim_strict_less(messages, budget, model="gpt-4o"):
+    system = [m for m in messages if m["role"] == "system"]
+    rest = [m for m in messages if m["role"] != "system"]
+    kept = [rest[-1]]
+    for m in reversed(rest[:-1]):
+        if count_message_tokens(system + [m] + kept, model) >= budget:
+            break
+        kept.insert(0, m)
+    return system + kept
+
+
+def _wrong_trim_per_message_sum(messages, budget, model="gpt-4o"):
+    system = [m for m in messages if m["role"] == "system"]
+    total = sum(count_message_tokens([m], model) for m in system)
+    kept = []
+    for unit in reversed(_units([m for m in messages if m["role"] != "system"])):
+        cost = sum(count_message_tokens([m], model) for m in unit)
+        if kept and total + cost > budget:
+            break
+        kept, total = unit + kept, total + cost
+    return system + kept
+
+
+def _wrong_trim_splits_tools(messages, budget, model="gpt-4o"):
+    system = [m for m in messages if m["role"] == "system"]
+    kept = []
+    for m in reversed([m for m in messages if m["role"] != "system"]):
+        if kept and count_message_tokens(system + [m] + kept, model) > budget:
+            break
+        kept.insert(0, m)
+    return system + kept
+
+
+def _wrong_trim_skips_gaps(messages, budget, model="gpt-4o"):
+    system = [m for m in messages if m["role"] == "system"]
+    kept = []
+    for unit in reversed(_units([m for m in messages if m["role"] != "system"])):
+        if kept and count_message_tokens(system + unit + kept, model) > budget:
+            continue  # keeps looking for older, smaller messages
+        kept = unit + kept
+    return system + kept
+
+
+def _wrong_trim_fixed_model(messages, budget, model="gpt-4o"):
+    return _reference_trim(messages, budget, "gpt-4o")
+
+
+def _wrong_trim_can_empty(messages, budget, model="gpt-4o"):
+    system = [m for m in messages if m["role"] == "system"]
+    kept = []
+    for unit in reversed(_units([m for m in messages if m["role"] != "system"])):
+        if count_message_tokens(system + unit + kept, model) > budget:
+            break
+        kept = unit + kept
+    return system + kept
+
+
+def _wrong_turn_untrimmed(client, model, history, user_text, budget):
+    history.append({"role": "user", "content": user_text})
+    reply = client.chat.completions.create(model=model, messages=list(history), **REQUEST)
+    text = reply.choices[0].message.content
+    history.append({"role": "assistant", "content": text})
+    return text
+
+
+def _wrong_turn_keeps_full_history(client, model, history, user_text, budget):
+    history.append({"role": "user", "content": user_text})
+    reply = client.chat.completions.create(model=model, messages=_reference_trim(history, budget, model), **REQUEST)
+    text = reply.choices[0].message.content
+    history.append({"role": "assistant", "content": text})
+    return text
+
+
+def _wrong_turn_trims_before_append(client, model, history, user_text, budget):
+    history[:] = _reference_trim(history, budget, model)
+    history.append({"role": "user", "content": user_text})
+    reply = client.chat.completions.create(model=model, messages=list(history), **REQUEST)
+    text = reply.choices[0].message.content
+    history.append({"role": "assistant", "content": text})
+    return text
+
+
+def _wrong_turn_returns_response(client, model, history, user_text, budget):
+    history.append({"role": "user", "content": user_text})
+    history[:] = _reference_trim(history, budget, model)
+    reply = client.chat.completions.create(model=model, messages=list(history), **REQUEST)
+    history.append({"role": "assistant", "content": reply.choices[0].message.content})
+    return reply
+
+
+def _wrong_turn_no_reply_in_history(client, model, history, user_text, budget):
+    history.append({"role": "user", "content": user_text})
+    history[:] = _reference_trim(history, budget, model)
+    reply = client.chat.completions.create(model=model, messages=list(history), **REQUEST)
+    return reply.choices[0].message.content
+
+
+WRONG = {
+    "check_trim_to_budget": [_wrong_trim_drops_system, _wrong_trim_strict_less, _wrong_trim_per_message_sum,
+                             _wrong_trim_splits_tools, _wrong_trim_skips_gaps, _wrong_trim_fixed_model,
+                             _wrong_trim_can_empty],
+    "check_chat_turn": [_wrong_turn_untrimmed, _wrong_turn_keeps_full_history, _wrong_turn_trims_before_append,
+                        _wrong_turn_returns_response, _wrong_turn_no_reply_in_history],
+}

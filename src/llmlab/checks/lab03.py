@@ -1,0 +1,405 @@
+"""Checks for lab03_tool_agent_loop: a tool-calling agent loop with argument
+validation, error results, concurrent parallel calls and a round limit.
+
+    from llmlab.checks import lab03
+    lab03.check_run_agent(run_agent)                                   # scripted fake client
+    lab03.check_run_agent(run_agent, lab.client, lab.models.tools)     # plus one real round
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+from typing import Any
+
+from . import Case, Report, expect, run_cases
+
+
+def completion(content: str | None = None, tool_calls: list[tuple[str, str, str]] = (), finish: str | None = None,
+               model: str = "fake-model") -> Any:
+    """A ChatCompletion as the API returns it; tool_calls as (id, name, arguments JSON text)."""
+    from openai.types.chat import ChatCompletion
+
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = [{"id": i, "type": "function", "function": {"name": n, "arguments": a}}
+                                 for i, n, a in tool_calls]
+    return ChatCompletion.model_validate({
+        "id": "chatcmpl-scripted", "object": "chat.completion", "created": 1767225600, "model": model,
+        "choices": [{"index": 0, "message": message,
+                     "finish_reason": finish or ("tool_calls" if tool_calls else "stop")}],
+        "usage": {"prompt_tokens": 80, "completion_tokens": 12, "total_tokens": 92},
+    })
+
+
+class ScriptedClient:
+    """Stands in for openai.OpenAI: answers chat.completions.create with prepared
+    responses in order and keeps a deep copy of every request's arguments."""
+
+    def __init__(self, responses: list[Any]):
+        self.responses = list(responses)
+        self.requests: list[dict] = []
+        self.chat = SimpleNamespace(completions=SimpleNamespace(create=self._create))
+
+    def _create(self, *args: Any, **kwargs: Any) -> Any:
+        expect(not args, "call client.chat.completions.create with keyword arguments only")
+        self.requests.append(copy.deepcopy(kwargs))
+        expect(bool(self.responses), f"request {len(self.requests)} was not expected: the model had already "
+                                     "answered in text, or the round limit was ignored")
+        response = self.responses.pop(0)
+        if isinstance(response, BaseException):
+            raise response
+        return response
+
+
+def _tool(name: str, description: str, properties: dict, required: list[str]) -> dict:
+    return {"type": "function", "function": {
+        "name": name, "description": description,
+        "parameters": {"type": "object", "properties": properties, "required": required,
+                       "additionalProperties": False}}}
+
+
+WEATHER = _tool("get_weather", "Current weather for a city.",
+                {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+                ["city"])
+TIME = _tool("get_time", "Local time in a city.", {"city": {"type": "string"}}, ["city"])
+TOOLS = [WEATHER, TIME]
+MESSAGES = [
+    {"role": "system", "content": "You are a travel assistant. Use tools for facts."},
+    {"role": "user", "content": "What is the weather and the time in Oslo?"},
+]
+
+
+class Registry(dict):
+    """name -> function, noting every call that reached a function."""
+
+    def __init__(self, **functions: Any):
+        self.calls: list[tuple[str, dict]] = []
+        lock = threading.Lock()
+
+        def wrap(name, fn):
+            def run(**kwargs):
+                with lock:
+                    self.calls.append((name, kwargs))
+                return fn(**kwargs)
+            return run
+        super().__init__({name: wrap(name, fn) for name, fn in functions.items()})
+
+
+def _weather(city: str, unit: str = "celsius") -> dict:
+    return {"city": city, "temperature": 4 if unit == "celsius" else 39, "unit": unit, "conditions": "snow"}
+
+
+def _time(city: str) -> dict:
+    return {"city": city, "time": "14:05"}
+
+
+def _registry() -> Registry:
+    return Registry(get_weather=_weather, get_time=_time)
+
+
+def _run(fn, responses, *, registry=None, messages=None, tools=None, **kwargs):
+    client = ScriptedClient(responses)
+    registry = _registry() if registry is None else registry
+    messages = copy.deepcopy(MESSAGES if messages is None else messages)
+    before = copy.deepcopy(messages)
+    out = fn(client, "fake-model", messages, TOOLS if tools is None else tools, registry, **kwargs)
+    expect(messages == before, "do not change the messages you were given: work on a copy")
+    expect(isinstance(out, list), f"return the conversation as a list of messages, not {type(out).__name__}")
+    return client, registry, out
+
+
+def _tool_messages(messages: list[dict]) -> list[dict]:
+    return [m for m in messages if m.get("role") == "tool"]
+
+
+def _content(message: dict) -> Any:
+    try:
+        return json.loads(message.get("content") or "")
+    except ValueError:
+        raise AssertionError(f"tool message content must be a JSON string, got {message.get('content')!r}") from None
+
+
+def _error(message: dict, hint: str) -> str:
+    data = _content(message)
+    expect(isinstance(data, dict) and isinstance(data.get("error"), str) and data["error"], hint)
+    return data["error"]
+
+
+# -- cases with the scripted client ---------------------------------------------------
+
+def _text_answer(fn):
+    client, registry, out = _run(fn, [completion("Hello! Ask me about a city.")])
+    expect(len(client.requests) == 1, f"a text answer ends the loop after one request, you made {len(client.requests)}")
+    sent = client.requests[0]
+    expect(sent.get("model") == "fake-model" and sent.get("messages") == MESSAGES and sent.get("tools") == TOOLS,
+           "send the model, the messages and the tools you were given")
+    expect(sent.get("tool_choice") == "auto", "pass tool_choice through (its default is 'auto')")
+    expect(sent.get("max_tokens") == 300, "pass max_tokens through (its default is 300)")
+    expect(out == MESSAGES + [{"role": "assistant", "content": "Hello! Ask me about a city."}],
+           "return the messages plus the final {'role': 'assistant', 'content': text}")
+    expect(not registry.calls, "no tool was asked for, so none may run")
+
+
+def _one_round(fn):
+    client, registry, out = _run(fn, [
+        completion(tool_calls=[("call_w", "get_weather", '{"city": "Oslo"}')]),
+        completion("It is 4 °C with snow in Oslo."),
+    ])
+    expect(registry.calls == [("get_weather", {"city": "Oslo"})],
+           f"run the requested function with the decoded arguments as keywords (ran {registry.calls})")
+    expect(len(client.requests) == 2, "after running the tools, ask the model again")
+    second = client.requests[1]["messages"]
+    expect(second[:2] == MESSAGES, "the second request starts with the original messages")
+    expect(len(second) == 4, f"the second request adds the assistant's tool-call message and one tool message "
+                             f"(it has {len(second)} messages)")
+    expect(second[2] == {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "call_w", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}]},
+        "echo the assistant turn as {'role': 'assistant', 'content': '', 'tool_calls': [{'id', 'type', 'function': "
+        "{'name', 'arguments'}}]}: content '' rather than None (some servers reject null), no other fields")
+    expect(second[3] == {"role": "tool", "tool_call_id": "call_w", "content": json.dumps(_weather("Oslo"))},
+           "answer the call with {'role': 'tool', 'tool_call_id': <the call's id>, 'content': json.dumps(result)}")
+    expect(out == second + [{"role": "assistant", "content": "It is 4 °C with snow in Oslo."}],
+           "return everything sent in the last request plus the final answer")
+
+
+def _barrier_registry() -> Registry:
+    barrier = threading.Barrier(2, timeout=2.0)
+
+    def weather(city: str, unit: str = "celsius") -> dict:
+        barrier.wait()  # returns only once the other call is running too
+        return _weather(city, unit)
+
+    def clock(city: str) -> dict:
+        barrier.wait()
+        return _time(city)
+    return Registry(get_weather=weather, get_time=clock)
+
+
+def _parallel(fn):
+    client, registry, out = _run(fn, [
+        completion(tool_calls=[("call_w", "get_weather", '{"city": "Oslo"}'), ("call_t", "get_time", '{"city": "Oslo"}')]),
+        completion("Snowy, 4 °C, and it is 14:05."),
+    ], registry=_barrier_registry())
+    tools = _tool_messages(client.requests[-1]["messages"])
+    expect([m.get("tool_call_id") for m in tools] == ["call_w", "call_t"],
+           "one tool message per tool_call_id, in the order of the calls")
+    for m, want in zip(tools, (_weather("Oslo"), _time("Oslo"))):
+        data = _content(m)
+        expect(data == want, "both calls must run at the same time (a thread pool): each of these tools waits "
+                             "until the other has started, so running them one after the other fails")
+    expect(len(registry.calls) == 2, "each call runs exactly once")
+
+
+def _unknown_tool(fn):
+    client, registry, out = _run(fn, [
+        completion(tool_calls=[("call_x", "delete_account", '{"user": 7}')]),
+        completion("Sorry, I cannot do that."),
+    ])
+    expect(len(client.requests) == 2, "an unknown tool is not fatal: answer it with an error and ask the model again")
+    tools = _tool_messages(client.requests[1]["messages"])
+    expect(len(tools) == 1 and tools[0].get("tool_call_id") == "call_x", "the unknown call still gets its tool message")
+    message = _error(tools[0], "answer an unknown tool with content json.dumps({'error': '...'})")
+    expect("delete_account" in message, "the error names the unknown tool so the model can correct itself")
+    expect(not registry.calls, "nothing may run for an unknown tool")
+
+
+def _not_offered(fn):
+    client, registry, out = _run(fn, [
+        completion(tool_calls=[("call_t", "get_time", '{"city": "Oslo"}')]),
+        completion("I can only check the weather."),
+    ], tools=[WEATHER])
+    tools = _tool_messages(client.requests[1]["messages"])
+    _error(tools[0], "a function in the registry but not in this request's tools was not offered: treat it as unknown")
+    expect(not registry.calls, "a tool that was not offered may not run, even if the registry has it")
+
+
+BAD_ARGUMENTS = [
+    ("arguments that are not JSON", '{"city": "Oslo"'),
+    ("a missing required field", '{"unit": "celsius"}'),
+    ("a wrong type", '{"city": 42}'),
+    ("a value outside the enum", '{"city": "Oslo", "unit": "kelvin"}'),
+    ("an unexpected field", '{"city": "Oslo", "shell": "rm -rf /"}'),
+]
+
+
+def _bad_arguments(fn):
+    calls = [(f"call_{i}", "get_weather", args) for i, (_, args) in enumerate(BAD_ARGUMENTS)]
+    client, registry, out = _run(fn, [completion(tool_calls=calls), completion("Let me fix that.")])
+    tools = _tool_messages(client.requests[1]["messages"])
+    expect([m.get("tool_call_id") for m in tools] == [c[0] for c in calls], "one tool message per call, in order")
+    for (label, _), m in zip(BAD_ARGUMENTS, tools):
+        _error(m, f"{label} must come back as content json.dumps({{'error': '...'}}): validate with jsonschema "
+                  "against the tool's parameters before running anything")
+    expect(not registry.calls, f"invalid arguments must never reach the function (it ran with {registry.calls}): "
+                               "a function that accepts them anyway is not a validation")
+
+
+def _tool_raises(fn):
+    def broken(city: str, unit: str = "celsius") -> dict:
+        raise ConnectionError("weather service unreachable")
+    client, registry, out = _run(fn, [
+        completion(tool_calls=[("call_w", "get_weather", '{"city": "Oslo"}')]),
+        completion("The weather service is down."),
+    ], registry=Registry(get_weather=broken, get_time=_time))
+    tools = _tool_messages(client.requests[1]["messages"])
+    message = _error(tools[0], "a tool that raises is answered with an error result, not a crash")
+    expect("unreachable" in message, "include the exception's message in the error so the model can explain it")
+
+
+def _round_limit(fn):
+    call = completion(tool_calls=[("call_w", "get_weather", '{"city": "Oslo"}')])
+    client, registry, out = _run(fn, [call, copy.deepcopy(call), completion("Snow in Oslo.")], max_rounds=2)
+    expect(len(client.requests) == 3, f"with max_rounds=2 the loop makes 2 tool rounds and then one final request "
+                                      f"(you made {len(client.requests)})")
+    expect([r.get("tool_choice") for r in client.requests] == ["auto", "auto", "none"],
+           "the final request after the last round forces a text answer with tool_choice='none'")
+    expect(len(registry.calls) == 2, "both rounds run their tool calls before the final request")
+    expect(out[-1] == {"role": "assistant", "content": "Snow in Oslo."}, "the forced text answer ends the conversation")
+
+
+def _tool_choice_passed(fn):
+    named = {"type": "function", "function": {"name": "get_weather"}}
+    call = completion(tool_calls=[("call_w", "get_weather", '{"city": "Oslo"}')])
+    client, _, out = _run(fn, [call, completion("Snow.")], max_rounds=1, tool_choice=named, max_tokens=50)
+    expect(client.requests[0].get("tool_choice") == named, "send the tool_choice you were given on every round")
+    expect([r.get("max_tokens") for r in client.requests] == [50, 50], "send max_tokens on every request")
+    extra = set(client.requests[0]) - {"model", "messages", "tools", "tool_choice", "max_tokens"}
+    expect(not extra, f"send only model, messages, tools, tool_choice and max_tokens (you also sent {sorted(extra)})")
+
+
+# -- one real round through the API ---------------------------------------------------------
+
+LIVE_MESSAGES = [
+    {"role": "system", "content": "You are a travel assistant. Use the tools you are given."},
+    {"role": "user", "content": "Should I pack an umbrella for Bergen today?"},
+]
+
+
+def _live(client, model):
+    def run(fn):
+        registry = Registry(get_weather=_weather)
+        named = {"type": "function", "function": {"name": "get_weather"}}
+        try:
+            out = fn(client, model, copy.deepcopy(LIVE_MESSAGES), [WEATHER], registry, max_rounds=1,
+                     tool_choice=named, max_tokens=60)
+        except Exception as exc:
+            from .lab01 import _is_replay_miss
+
+            if _is_replay_miss(exc):
+                raise AssertionError("a request differs from the recorded one: check the message shapes above "
+                                     "(content '' on the tool-call turn, json.dumps(result) as tool content) and "
+                                     "send only model, messages, tools, tool_choice and max_tokens") from None
+            raise
+        roles = [m["role"] for m in out]
+        expect(roles[:2] == ["system", "user"] and roles[2] == "assistant" and roles[-1] == "assistant",
+               f"expected system, user, the tool-call turn, its tool messages, the final answer; got roles {roles}")
+        calls = out[2].get("tool_calls") or []
+        expect(len(calls) >= 1 and all(c["function"]["name"] == "get_weather" for c in calls),
+               "with a named tool_choice the model calls get_weather")
+        answered = [m["tool_call_id"] for m in out if m["role"] == "tool"]
+        expect(answered == [c["id"] for c in calls], "every call of the real reply gets one tool message")
+        expect(isinstance(out[-1].get("content"), str), "the final answer is text")
+    return run
+
+
+def check_run_agent(fn, client: Any = None, model: str | None = None, quiet: bool = False) -> Report:
+    """With `client` (lab.client) and `model`, one more case runs a real named-tool round (replayed)."""
+    cases = [
+        Case("a text answer ends the loop", _text_answer),
+        Case("one tool round: call, result, answer", _one_round),
+        Case("parallel calls run concurrently", _parallel),
+        Case("unknown tool: an error result", _unknown_tool),
+        Case("a tool not offered is unknown", _not_offered),
+        Case("bad arguments: error results, nothing runs", _bad_arguments),
+        Case("a tool that raises: an error result", _tool_raises),
+        Case("round limit, then a forced text answer", _round_limit),
+        Case("tool_choice and max_tokens passed on", _tool_choice_passed),
+    ]
+    if client is not None:
+        cases.append(Case("one real named-tool round", _live(client, model)))
+    return run_cases("run_agent", fn, cases, quiet)
+
+
+# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+
+def _execute(call, tools, registry, validate=True):
+    import jsonschema
+
+    schemas = {t["function"]["name"]: t["function"].get("parameters", {}) for t in tools}
+    name = call.function.name
+    if name not in schemas or name not in registry:
+        return json.dumps({"error": f"unknown tool {name!r}"})
+    try:
+        args = json.loads(call.function.arguments)
+        if validate:
+            jsonschema.validate(args, schemas[name])
+    except (ValueError, jsonschema.ValidationError) as exc:
+        return json.dumps({"error": f"invalid arguments: {exc}"})
+    try:
+        return json.dumps(registry[name](**args))
+    except Exception as exc:  # noqa: BLE001
+        return json.dumps({"error": f"{name} failed: {exc}"})
+
+
+def _echo(msg) -> dict:
+    return {"role": "assistant", "content": msg.content or "", "tool_calls": [
+        {"id": c.id, "type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}}
+        for c in msg.tool_calls]}
+
+
+def _agent(parallel=True, validate=True, final=True, echo=_echo):
+    def agent(client, model, messages, tools, registry, max_rounds=4, tool_choice="auto", max_tokens=300):
+        messages = list(messages)
+        for _ in range(max_rounds):
+            msg = client.chat.completions.create(model=model, messages=messages, tools=tools, tool_choice=tool_choice,
+                                                 max_tokens=max_tokens).choices[0].message
+            if not msg.tool_calls:
+                messages.append({"role": "assistant", "content": msg.content or ""})
+                return messages
+            messages.append(echo(msg))
+            if parallel:
+                with ThreadPoolExecutor() as pool:
+                    results = list(pool.map(lambda c: _execute(c, tools, registry, validate), msg.tool_calls))
+            else:
+                results = [_execute(c, tools, registry, validate) for c in msg.tool_calls]
+            messages += [{"role": "tool", "tool_call_id": c.id, "content": r} for c, r in zip(msg.tool_calls, results)]
+        if final:
+            msg = client.chat.completions.create(model=model, messages=messages, tools=tools, tool_choice="none",
+                                                 max_tokens=max_tokens).choices[0].message
+            messages.append({"role": "assistant", "content": msg.content or ""})
+        return messages
+    return agent
+
+
+def _wrong_crashes_on_unknown(client, model, messages, tools, registry, max_rounds=4, tool_choice="auto", max_tokens=300):
+    messages = list(messages)
+    for _ in range(max_rounds):
+        msg = client.chat.completions.create(model=model, messages=messages, tools=tools, tool_choice=tool_choice,
+                                             max_tokens=max_tokens).choices[0].message
+        if not msg.tool_calls:
+            messages.append({"role": "assistant", "content": msg.content or ""})
+            return messages
+        messages.append(_echo(msg))
+        for c in msg.tool_calls:
+            result = registry[c.function.name](**json.loads(c.function.arguments))
+            messages.append({"role": "tool", "tool_call_id": c.id, "content": json.dumps(result)})
+    return messages
+
+
+_wrong_sequential = _agent(parallel=False)
+_wrong_sequential.__name__ = "_wrong_sequential"
+_wrong_no_schema_check = _agent(validate=False)
+_wrong_no_schema_check.__name__ = "_wrong_no_schema_check"
+_wrong_no_final_answer = _agent(final=False)
+_wrong_no_final_answer.__name__ = "_wrong_no_final_answer"
+_wrong_echo_null_content = _agent(echo=lambda msg: msg.model_dump(include={"role", "content", "tool_calls"}))
+_wrong_echo_null_content.__name__ = "_wrong_echo_null_content"
+
+WRONG = {
+    "check_run_agent": [_wrong_sequential, _wrong_no_schema_check, _wrong_no_final_answer, _wrong_echo_null_content,
+                        _wrong_crashes_on_unknown],
+}
