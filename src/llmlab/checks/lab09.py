@@ -1,0 +1,512 @@
+"""Checks for lab09_cost_tracker_budget: a worst-case cost estimate before a
+call, a tracker that attributes spend to features from `usage`, and a budget
+guard that refuses a call that could break the limit.
+
+    from llmlab.checks import lab09
+    lab09.check_estimate_cost(estimate_cost)
+    lab09.check_cost_tracker(CostTracker)
+    lab09.check_budget_guard(BudgetGuard)
+
+Usage objects are fixed `openai.types.CompletionUsage` values; prices come from
+llmlab.tokens (its dated table), so the expected dollars follow the table.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+from openai.types import CompletionUsage
+from openai.types.completion_usage import PromptTokensDetails
+
+from .. import tokens
+from ..tokens import count_message_tokens, count_tokens
+from . import Case, Report, expect, run_cases
+
+MESSAGES = [
+    {"role": "system", "content": "You are the support assistant of an online shop. Answer in at most three sentences."},
+    {"role": "user", "content": "My blender arrived with a cracked jug. Can I get a replacement, and how long will it take?"},
+]
+GERMAN = [
+    {"role": "system", "content": "Du bist ein freundlicher Kundendienst. Antworte kurz."},
+    {"role": "user", "content": "Meine Bestellung ist beschädigt angekommen. Bekomme ich eine Rückerstattung?"},
+]
+
+
+def usage(prompt: int, completion: int, cached: int | None = None, details: bool = True) -> CompletionUsage:
+    """A usage object as the SDK returns it (cached tokens in prompt_tokens_details)."""
+    return CompletionUsage(
+        prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion,
+        prompt_tokens_details=PromptTokensDetails(cached_tokens=cached) if details else None)
+
+
+def _close(a: Any, b: float) -> bool:
+    return isinstance(a, (int, float)) and not isinstance(a, bool) and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-15)
+
+
+def _usd(x: float) -> str:
+    return f"${x:.8f}" if isinstance(x, (int, float)) else repr(x)
+
+
+# -- estimate_cost ---------------------------------------------------------------
+
+def _reference_estimate(messages, model, max_tokens):
+    return tokens.cost(model, count_message_tokens(messages, model), max_tokens).total
+
+
+def _diagnose_estimate(got, messages, model, max_tokens) -> str:
+    prompt = count_message_tokens(messages, model)
+    p_in, _, p_out = tokens.price(model)
+    content_only = sum(count_tokens(m["content"], model) for m in messages)
+    known = {
+        tokens.cost(model, content_only, max_tokens).total:
+            "you counted only the message contents: count the whole request with count_message_tokens "
+            "(it adds the per-message framing and the reply priming the API bills)",
+        tokens.cost(model, prompt, 0).total:
+            "the estimate leaves out the answer: the worst case is max_tokens of output",
+        (prompt + max_tokens) * p_in / 1e6:
+            "you priced the output at the input price: output tokens cost several times more (tokens.cost "
+            "prices both)",
+        (prompt * p_out + max_tokens * p_in) / 1e6: "input and output prices are swapped",
+    }
+    for value, hint in known.items():
+        if _close(got, value):
+            return hint
+    return (f"expected {_usd(_reference_estimate(messages, model, max_tokens))}, got {_usd(got)}: "
+            "tokens.cost(model, count_message_tokens(messages, model), max_tokens).total")
+
+
+def _call_estimate(fn, messages, model, max_tokens):
+    before = copy.deepcopy(messages)
+    got = fn(messages, model, max_tokens)
+    expect(messages == before, "do not change the messages you were given")
+    expect(isinstance(got, float), f"return the dollars as a float, not {type(got).__name__}")
+    return got
+
+
+def _estimate_value(fn):
+    for model, max_tokens in (("gpt-4o", 300), ("gpt-5", 120)):
+        got = _call_estimate(fn, MESSAGES, model, max_tokens)
+        expect(_close(got, _reference_estimate(MESSAGES, model, max_tokens)),
+               f"{model}, max_tokens={max_tokens}: " + _diagnose_estimate(got, MESSAGES, model, max_tokens))
+
+
+def _estimate_worst_case(fn):
+    small = _call_estimate(fn, MESSAGES, "gpt-4o-mini", 100)
+    large = _call_estimate(fn, MESSAGES, "gpt-4o-mini", 500)
+    per_token = tokens.price("gpt-4o-mini")[2] / 1e6
+    expect(_close(large - small, 400 * per_token),
+           "raising max_tokens by 400 must add exactly 400 output tokens at the output price: the estimate "
+           "assumes the model writes all max_tokens")
+
+
+def _estimate_tokenizer(fn):
+    got = _call_estimate(fn, GERMAN, "gpt-4-turbo", 200)
+    expected = _reference_estimate(GERMAN, "gpt-4-turbo", 200)
+    as_4o = tokens.cost("gpt-4-turbo", count_message_tokens(GERMAN, "gpt-4o"), 200).total
+    expect(not _close(expected, as_4o), "internal: fixture no longer separates the encodings")
+    expect(not _close(got, as_4o),
+           "gpt-4-turbo counts with cl100k_base, not gpt-4o's o200k_base: pass the model to count_message_tokens")
+    expect(_close(got, expected), _diagnose_estimate(got, GERMAN, "gpt-4-turbo", 200))
+
+
+def _estimate_unknown_model(fn):
+    try:
+        got = fn(MESSAGES, "mystery-model-9", 100)
+    except KeyError:
+        return  # tokens.UnknownPriceError is a KeyError
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise AssertionError(f"an unknown model should raise tokens.UnknownPriceError (you raised "
+                             f"{type(exc).__name__}); let tokens.cost's error through") from None
+    raise AssertionError(f"a model with no price returned {got!r}: it must raise (let tokens.UnknownPriceError "
+                         "through). A guard that treats unknown models as free lets any spend through")
+
+
+ESTIMATE_CASES = [
+    Case("prompt tokens plus max_tokens, priced", _estimate_value),
+    Case("the worst case is max_tokens of output", _estimate_worst_case),
+    Case("counts with the model's tokenizer", _estimate_tokenizer),
+    Case("an unknown model raises, it is never free", _estimate_unknown_model),
+]
+
+
+def check_estimate_cost(fn, quiet: bool = False) -> Report:
+    return run_cases("estimate_cost", fn, ESTIMATE_CASES, quiet)
+
+
+# -- CostTracker --------------------------------------------------------------------
+
+CALLS = [  # (feature, model, usage)
+    ("support_reply", "gpt-4o", usage(820, 160, 0)),
+    ("ticket_triage", "gpt-4o-mini", usage(450, 4, 0)),
+    ("support_reply", "gpt-4o", usage(1210, 240, 1024)),
+    ("summaries", "gpt-4.1-mini", usage(3100, 380, 0)),
+    ("ticket_triage", "gpt-4o-mini", usage(470, 3, 0)),
+]
+
+
+def _reference_cost(model: str, u: Any) -> float:
+    details = u.prompt_tokens_details
+    cached = (details.cached_tokens or 0) if details else 0
+    return tokens.cost(model, u.prompt_tokens, u.completion_tokens, cached).total
+
+
+def _total(tracker) -> float:
+    total = tracker.total_usd
+    expect(isinstance(total, (int, float)), f"total_usd must be a number of dollars, not {type(total).__name__}")
+    return total
+
+
+def _one_call(cls):
+    tracker = cls()
+    expect(_close(_total(tracker), 0.0), "a new tracker has spent nothing: total_usd == 0")
+    feature, model, u = CALLS[0]
+    got = tracker.record(feature, model, u)
+    expected = _reference_cost(model, u)
+    expect(_close(got, expected), f"record() returns the cost of that call: expected {_usd(expected)}, got "
+                                  f"{_usd(got)} (tokens.cost(model, prompt_tokens, completion_tokens, cached))")
+    expect(_close(_total(tracker), expected), "after one call, total_usd is that call's cost")
+
+
+def _by_feature(cls):
+    tracker = cls()
+    for feature, model, u in CALLS:
+        tracker.record(feature, model, u)
+    expected: dict[str, float] = {}
+    for feature, model, u in CALLS:
+        expected[feature] = expected.get(feature, 0.0) + _reference_cost(model, u)
+    got = tracker.by_feature()
+    expect(isinstance(got, dict), f"by_feature() returns a dict {{feature: dollars}}, not {type(got).__name__}")
+    expect(set(got) == set(expected), f"by_feature() must have one entry per feature: {sorted(expected)} "
+                                      f"(you had {sorted(got)})")
+    for feature, usd in expected.items():
+        expect(_close(got[feature], usd), f"{feature}: expected {_usd(usd)}, got {_usd(got[feature])}: add up "
+                                          "the cost of every call made for that feature")
+    order = sorted(expected, key=expected.get, reverse=True)
+    expect(list(got) == order, f"list the features by spend, largest first: {order} (you had {list(got)})")
+    expect(_close(_total(tracker), sum(expected.values())), "total_usd is the sum over all features")
+
+
+def _cached(cls):
+    tracker = cls()
+    u = usage(1210, 240, 1024)
+    got = tracker.record("support_reply", "gpt-4o", u)
+    full = tokens.cost("gpt-4o", 1210, 240).total
+    expect(not _close(got, full),
+           "1,024 of the 1,210 prompt tokens were cached (usage.prompt_tokens_details.cached_tokens) and are "
+           "billed at the cheaper cached price: pass them to tokens.cost as cached_tokens")
+    expect(_close(got, tokens.cost("gpt-4o", 1210, 240, 1024).total),
+           f"expected {_usd(tokens.cost('gpt-4o', 1210, 240, 1024).total)}, got {_usd(got)}: "
+           "tokens.cost(model, prompt_tokens, completion_tokens, cached_tokens)")
+
+
+def _no_details(cls):
+    tracker = cls()
+    for u, what in ((usage(600, 90, details=False), "prompt_tokens_details is None"),
+                    (usage(600, 90, cached=None), "prompt_tokens_details.cached_tokens is None")):
+        got = tracker.record("ticket_triage", "gpt-4o-mini", u)
+        expect(_close(got, tokens.cost("gpt-4o-mini", 600, 90).total),
+               f"when {what} (many servers send that), nothing was cached: price all prompt tokens in full")
+
+
+def _no_usage(cls):
+    tracker = cls()
+    try:
+        tracker.record("support_reply", "gpt-4o", None)
+    except ValueError:
+        pass
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise AssertionError(f"for usage=None raise ValueError with a clear message (you raised "
+                             f"{type(exc).__name__}: {exc})") from None
+    else:
+        raise AssertionError("usage=None (a stream without stream_options={'include_usage': True}) must raise "
+                             "ValueError: silently recording $0 hides spend")
+    expect(_close(_total(tracker), 0.0), "a refused record() must not change the totals")
+
+
+def _snapshot_model(cls):
+    tracker = cls()
+    got = tracker.record("ticket_triage", "gpt-4o-mini-2024-07-18", usage(450, 4, 0))
+    expect(_close(got, tokens.cost("gpt-4o-mini", 450, 4).total),
+           "response.model is often a dated snapshot (gpt-4o-mini-2024-07-18): price it through tokens.cost, "
+           "which maps snapshots to their family, instead of looking the name up yourself")
+
+
+def _separate_books(cls):
+    a, b = cls(), cls()
+    a.record("support_reply", "gpt-4o", usage(820, 160, 0))
+    expect(_close(_total(b), 0.0) and b.by_feature() == {},
+           "two trackers share their totals: create the per-feature dict in __init__ (self....), not as a "
+           "class attribute")
+
+
+def check_cost_tracker(cls, quiet: bool = False) -> Report:
+    """`cls` is your CostTracker class (the checks create fresh instances)."""
+    cases = [
+        Case("records one call and returns its cost", _one_call),
+        Case("attributes spend to features", _by_feature),
+        Case("cached input tokens at the cached price", _cached),
+        Case("usage without cache details", _no_details),
+        Case("no usage is an error", _no_usage),
+        Case("dated model names priced by family", _snapshot_model),
+        Case("each tracker keeps its own books", _separate_books),
+    ]
+    return run_cases("CostTracker", cls, cases, quiet)
+
+
+# -- BudgetGuard ----------------------------------------------------------------------
+
+class Books:
+    """Stands in for a tracker: the guard may read `total_usd` and nothing else."""
+
+    def __init__(self, total_usd: float = 0.0):
+        self.total_usd = total_usd
+
+    def record(self, *args: Any, **kwargs: Any) -> float:
+        raise AssertionError("the guard must not record anything: checking a budget spends nothing")
+
+
+def _refused(guard, estimate: float) -> BaseException | None:
+    try:
+        guard.check(estimate)
+    except AssertionError:
+        raise
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        return exc
+    return None
+
+
+def _under(cls):
+    books = Books(0.25)
+    guard = cls(books, 1.0)
+    left = guard.check(0.5)
+    expect(_close(left, 0.25), f"spent $0.25 of $1.00, a $0.50 call leaves $0.25: check() returns that (got {left!r})")
+
+
+def _boundary(cls):
+    guard = cls(Books(0.25), 0.75)
+    error = _refused(guard, 0.5)
+    expect(error is None, "spent $0.25 + estimate $0.50 equals the $0.75 limit exactly: that fits (refuse only "
+                          "above the limit)")
+    error = _refused(guard, 0.5000001)
+    expect(error is not None, "spent $0.25 + estimate $0.5000001 is over the $0.75 limit: raise BudgetExceeded")
+
+
+def _counts_spent(cls):
+    guard = cls(Books(0.75), 1.0)
+    expect(_refused(guard, 0.5) is not None,
+           "spent $0.75 of $1.00: a $0.50 call could end at $1.25. Compare spent + estimate with the limit, "
+           "not the estimate alone")
+
+
+def _live_spend(cls):
+    books = Books(0.0)
+    guard = cls(books, 1.0)
+    books.total_usd = 0.9  # calls were made after the guard was created
+    expect(_refused(guard, 0.2) is not None,
+           "the tracker has spent $0.90 since the guard was created: read tracker.total_usd in check(), "
+           "not once in __init__")
+
+
+def _spends_nothing(cls):
+    books = Books(0.0)
+    guard = cls(books, 1.0)
+    for i in range(4):
+        expect(_refused(guard, 0.3) is None,
+               f"check number {i + 1} of a $0.30 call with nothing spent was refused: check() must not add the "
+               "estimate to anything (only the tracker records spend, after the call)")
+    expect(books.total_usd == 0.0, "check() must not change the tracker's total")
+
+
+def _error_details(cls):
+    guard = cls(Books(0.75), 1.0)
+    error = _refused(guard, 0.5)
+    expect(error is not None, "spent $0.75 + $0.50 is over the $1.00 limit: raise")
+    values = {name: getattr(error, name, None) for name in ("spent", "estimate", "limit")}
+    expect(all(v is not None for v in values.values()),
+           f"raise BudgetExceeded(spent, estimate, limit), not {type(error).__name__}: the caller needs the "
+           "numbers to decide what to do (a cheaper model, a queue, a polite refusal)")
+    expect(_close(values["spent"], 0.75) and _close(values["estimate"], 0.5) and _close(values["limit"], 1.0),
+           f"BudgetExceeded(spent, estimate, limit) got {values}: pass them in that order")
+
+
+def check_budget_guard(cls, quiet: bool = False) -> Report:
+    """`cls` is your BudgetGuard class; the checks give it a stand-in tracker with a fixed total_usd."""
+    cases = [
+        Case("lets a call through under the limit", _under),
+        Case("spent + estimate equal to the limit fits", _boundary),
+        Case("counts what was already spent", _counts_spent),
+        Case("reads the spend at check time", _live_spend),
+        Case("checking spends nothing", _spends_nothing),
+        Case("the error carries spent, estimate and limit", _error_details),
+    ]
+    return run_cases("BudgetGuard", cls, cases, quiet)
+
+
+# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+
+def _wrong_estimate_content_only(messages, model, max_tokens):
+    prompt = sum(count_tokens(m["content"], model) for m in messages)
+    return tokens.cost(model, prompt, max_tokens).total
+
+
+def _wrong_estimate_prompt_only(messages, model, max_tokens):
+    return tokens.cost(model, count_message_tokens(messages, model), 0).total
+
+
+def _wrong_estimate_input_price(messages, model, max_tokens):
+    p_in = tokens.price(model)[0]
+    return (count_message_tokens(messages, model) + max_tokens) * p_in / 1e6
+
+
+def _wrong_estimate_default_tokenizer(messages, model, max_tokens):
+    return tokens.cost(model, count_message_tokens(messages), max_tokens).total
+
+
+def _wrong_estimate_unknown_is_free(messages, model, max_tokens):
+    try:
+        return _reference_estimate(messages, model, max_tokens)
+    except KeyError:
+        return 0.0
+
+
+def _wrong_estimate_returns_cost(messages, model, max_tokens):
+    return tokens.cost(model, count_message_tokens(messages, model), max_tokens)
+
+
+class _Tracker:
+    def __init__(self):
+        self.spend: dict[str, float] = {}
+
+    def _cost(self, model, u):
+        return _reference_cost(model, u)
+
+    def record(self, feature, model, u):
+        if u is None:
+            raise ValueError("no usage")
+        c = self._cost(model, u)
+        self.spend[feature] = self.spend.get(feature, 0.0) + c
+        return c
+
+    @property
+    def total_usd(self):
+        return sum(self.spend.values())
+
+    def by_feature(self):
+        return dict(sorted(self.spend.items(), key=lambda kv: kv[1], reverse=True))
+
+
+class _WrongTrackerIgnoresCache(_Tracker):
+    def _cost(self, model, u):
+        return tokens.cost(model, u.prompt_tokens, u.completion_tokens).total
+
+
+class _WrongTrackerCrashesOnNoDetails(_Tracker):
+    def _cost(self, model, u):
+        return tokens.cost(model, u.prompt_tokens, u.completion_tokens, u.prompt_tokens_details.cached_tokens).total
+
+
+class _WrongTrackerNoneIsFree(_Tracker):
+    def record(self, feature, model, u):
+        if u is None:
+            self.spend.setdefault(feature, 0.0)
+            return 0.0
+        return super().record(feature, model, u)
+
+
+class _WrongTrackerUnsorted(_Tracker):
+    def by_feature(self):
+        return dict(self.spend)
+
+
+class _WrongTrackerSharedBooks(_Tracker):
+    shared: dict[str, float] = {}
+
+    def __init__(self):
+        self.spend = self.shared
+
+
+class _WrongTrackerOwnPriceLookup(_Tracker):
+    def _cost(self, model, u):
+        p_in, p_cached, p_out = tokens.PRICES[model]
+        details = u.prompt_tokens_details
+        cached = (details.cached_tokens or 0) if details else 0
+        return ((u.prompt_tokens - cached) * p_in + cached * p_cached + u.completion_tokens * p_out) / 1e6
+
+
+class _BudgetExceeded(Exception):
+    def __init__(self, spent, estimate, limit):
+        super().__init__(f"spent ${spent:.4f} + estimate ${estimate:.4f} would exceed ${limit:.4f}")
+        self.spent, self.estimate, self.limit = spent, estimate, limit
+
+
+class _Guard:
+    def __init__(self, tracker, limit_usd):
+        self.tracker, self.limit_usd = tracker, limit_usd
+
+    def _spent(self):
+        return self.tracker.total_usd
+
+    def check(self, estimate_usd):
+        spent = self._spent()
+        if spent + estimate_usd > self.limit_usd:
+            raise _BudgetExceeded(spent, estimate_usd, self.limit_usd)
+        return self.limit_usd - spent - estimate_usd
+
+
+class _WrongGuardStrict(_Guard):
+    def check(self, estimate_usd):
+        spent = self._spent()
+        if spent + estimate_usd >= self.limit_usd:
+            raise _BudgetExceeded(spent, estimate_usd, self.limit_usd)
+        return self.limit_usd - spent - estimate_usd
+
+
+class _WrongGuardEstimateOnly(_Guard):
+    def _spent(self):
+        return 0.0
+
+
+class _WrongGuardSnapshot(_Guard):
+    def __init__(self, tracker, limit_usd):
+        super().__init__(tracker, limit_usd)
+        self.at_start = tracker.total_usd
+
+    def _spent(self):
+        return self.at_start
+
+
+class _WrongGuardReserves(_Guard):
+    def __init__(self, tracker, limit_usd):
+        super().__init__(tracker, limit_usd)
+        self.reserved = 0.0
+
+    def check(self, estimate_usd):
+        left = super().check(estimate_usd + self.reserved)
+        self.reserved += estimate_usd
+        return left + self.reserved - estimate_usd
+
+
+class _WrongGuardPlainError(_Guard):
+    def check(self, estimate_usd):
+        if self._spent() + estimate_usd > self.limit_usd:
+            raise RuntimeError("over budget")
+        return self.limit_usd - self._spent() - estimate_usd
+
+
+WRONG = {
+    "check_estimate_cost": [_wrong_estimate_content_only, _wrong_estimate_prompt_only, _wrong_estimate_input_price,
+                            _wrong_estimate_default_tokenizer, _wrong_estimate_unknown_is_free,
+                            _wrong_estimate_returns_cost],
+    "check_cost_tracker": [_WrongTrackerIgnoresCache, _WrongTrackerCrashesOnNoDetails, _WrongTrackerNoneIsFree,
+                           _WrongTrackerUnsorted, _WrongTrackerSharedBooks, _WrongTrackerOwnPriceLookup],
+    "check_budget_guard": [_WrongGuardStrict, _WrongGuardEstimateOnly, _WrongGuardSnapshot, _WrongGuardReserves,
+                           _WrongGuardPlainError],
+}
