@@ -178,6 +178,78 @@ def class_report(files: list[str] = typer.Argument(..., help="progress files exp
     typer.echo(f"chart saved to {chart}")
 
 
+@app.command()
+def agendas(write: bool = typer.Option(False, "--write", help="write docs/agendas.md from docs/agendas.yaml")) -> None:
+    """Print (or write to docs/agendas.md) the workshop agendas from docs/agendas.yaml."""
+    from pydantic import ValidationError
+
+    from .agendas import load, render, write as write_md
+
+    try:
+        if write:
+            typer.echo("docs/agendas.md updated" if write_md() else "docs/agendas.md already up to date")
+        else:
+            typer.echo(render(load()), nl=False)
+    except ValidationError as exc:
+        typer.echo(f"docs/agendas.yaml is invalid:\n{exc}", err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
+def slides(notebooks: list[str] = typer.Argument(..., help="notebook paths or names like 01 or 01_chat_completions"),
+           out: str = typer.Option("docs/slides", help="directory for the .slides.html files")) -> None:
+    """Export notebooks as reveal.js slide decks (## headings start slides; the quiz is skipped)."""
+    from .slides import export
+
+    for name in notebooks:
+        try:
+            typer.echo(f"wrote {export(name, out)}")
+        except FileNotFoundError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def loadtest(ctx: typer.Context,
+             users: int = typer.Option(10, "--users", help="learner counts, e.g. --users 10 25 50"),
+             requests_per_user: int = typer.Option(4, help="requests each simulated learner sends"),
+             max_tokens: int = typer.Option(16, help="cap on every request's max_tokens"),
+             base_url: Optional[str] = typer.Option(None, help="measure this server (default: the local one)"),
+             api_key: str = typer.Option("llmlab", envvar="LLMLAB_API_KEY", help="bearer key for --base-url"),
+             level_budget: float = typer.Option(180.0, help="seconds allowed per learner count"),
+             total_budget: float = typer.Option(600.0, help="seconds allowed for the whole run"),
+             out: str = typer.Option("docs", help="directory for loadtest.md and loadtest.png"),
+             note: str = typer.Option("", help="a paragraph to add to the report")) -> None:
+    """Simulate N learners replaying notebook 01 against one server; write a table and a plot."""
+    from contextlib import nullcontext
+    from pathlib import Path
+
+    from . import loadtest as lt
+    from .local_server import describe, running
+
+    try:
+        levels = [users, *(int(a) for a in ctx.args)]
+    except ValueError:
+        typer.echo(f"unexpected arguments: {' '.join(ctx.args)} (learner counts must be integers)", err=True)
+        raise typer.Exit(2)
+    bodies = lt.notebook_requests(max_tokens=max_tokens)
+    context = lt.machine_context()
+    server = nullcontext(base_url) if base_url else running()
+    with server as url:
+        send = lt.http_sender(url, api_key)
+        send(bodies[-1], 60.0)  # warm up: the first request loads the model
+        results = lt.run(send, bodies, levels, requests_per_user, level_budget, total_budget,
+                         on_level=lambda r: typer.echo(str(r.row())))
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lt.write_report(results, out_dir / "loadtest.md", out_dir / "loadtest.png", base_url=url,
+                    server=("a server at --base-url" if base_url else "llmlab's local server: " + describe()),
+                    requests_per_user=requests_per_user, max_tokens=max_tokens, n_bodies=len(bodies),
+                    context=context, notes=note)
+    typer.echo(lt.table(results))
+    typer.echo(f"wrote {out_dir / 'loadtest.md'} and {out_dir / 'loadtest.png'}")
+
+
 def main() -> None:
     app()
 

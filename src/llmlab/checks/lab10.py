@@ -418,7 +418,7 @@ def show_last_call() -> None:
         print(message["content"])
     print(f"--- reply from {LAST['model']} ---")
     print(LAST["reply"])
-    links = re.findall(r"https?://\S+", LAST["reply"])
+    links = [link.rstrip(".,;:!?)") for link in re.findall(r"https?://\S+", LAST["reply"])]
     print("---")
     print("links in the reply:", links or "none")
     print("personal data in the request:", [p for p in RAW_PII if any(p in m["content"] for m in LAST["messages"])]
