@@ -39,12 +39,16 @@ def jupyter(tmp_path_factory):
     notebook_settings = home / "settings" / "@jupyterlab" / "notebook-extension"
     notebook_settings.mkdir(parents=True)
     (notebook_settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    # JupyterLab saves what it runs: work on a copy so the committed notebooks stay as they are.
+    site = home / "site"
+    for folder in ("notebooks", "quiz", "cassettes"):
+        shutil.copytree(ROOT / folder, site / folder)
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "LLMLAB_HOME": str(home), "LLMLAB_BACKEND": "replay", "LLMLAB_PACE": "0",
+    env = {**os.environ, "LLMLAB_HOME": str(home), "LLMLAB_ROOT": str(site), "LLMLAB_BACKEND": "replay", "LLMLAB_PACE": "0",
            "LLMLAB_STRICT_REPLAY": "0", "JUPYTERLAB_SETTINGS_DIR": str(home / "settings")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}", "--ServerApp.open_browser=False",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={site}", "--ServerApp.open_browser=False",
          *(["--allow-root"] if os.geteuid() == 0 else [])],
         env=env, stdout=subprocess.DEVNULL, stderr=(home / "jupyter.log").open("wb"))
     base = f"http://127.0.0.1:{port}"
@@ -58,7 +62,7 @@ def jupyter(tmp_path_factory):
     else:
         proc.terminate()
         pytest.fail("JupyterLab did not start: " + (home / "jupyter.log").read_text()[-2000:])
-    yield base, token, home
+    yield base, token, home, site
     proc.terminate()
     proc.wait(timeout=20)
 
@@ -76,7 +80,7 @@ def browser(jupyter):
 
 
 def _open_and_run_all(browser, jupyter, notebook: str):
-    base, token, _ = jupyter
+    base, token, *_ = jupyter
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{base}/lab/tree/{notebook}?token={token}")
     page.wait_for_selector(".jp-Notebook", timeout=120_000)

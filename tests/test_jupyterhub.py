@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -52,13 +53,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
+def hub():
     reason = _missing()
     if reason:
         pytest.skip(reason)
     import httpx2
 
-    state = tmp_path_factory.mktemp("hub-state")
+    # not pytest's tmp_path: other pytest runs on the machine prune those while the hub runs
+    state = Path(tempfile.mkdtemp(prefix="llmlab-hub-"))
     port = _free_port()
     env = {**os.environ, "LLMLAB_HUB_PASSWORD": PASSWORD, "LLMLAB_HUB_PORT": str(port),
            "LLMLAB_HUB_STATE": str(state)}
@@ -86,6 +88,7 @@ def hub(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+        shutil.rmtree(state, ignore_errors=True)
 
 
 def _xsrf(client, page: str) -> str:

@@ -39,6 +39,9 @@ class Report:
     def ok(self) -> bool:
         return bool(self.results) and self.passed == len(self.results)
 
+    def _ipython_display_(self) -> None:
+        """The check has printed its lines already; a bare call in a cell shows nothing more."""
+
     def __str__(self) -> str:
         lines = [f"{self.title}: {self.passed}/{len(self.results)} checks pass"]
         return "\n".join(lines + [r.line() for r in self.results])

@@ -97,7 +97,7 @@ def _validate(text, endpoint=CHAT):
 def _outcome(record: dict) -> dict:
     response, error = record.get("response"), record.get("error")
     if error:
-        return {"status": "error", "status_code": (response or {}).get("status_code"), "body": None,
+        return {"status": "error", "status_code": None, "body": None,
                 "error": {"code": error.get("code"), "message": error.get("message")}}
     if response and response.get("status_code") == 200:
         return {"status": "ok", "status_code": 200, "body": response.get("body"), "error": None}
@@ -401,8 +401,8 @@ def _missing(fn):
     expect(list(got) == [cid for cid, _ in REQUESTS],
            f"one entry per request, in the requests' order: {[cid for cid, _ in REQUESTS]} (you had {list(got)})")
     expect(got["ticket-006"] == {"status": "missing", "status_code": None, "body": None, "error": None},
-           "ticket-006 is in neither file (a batch that expired or was cancelled keeps no line for it): report it "
-           "as status 'missing', the rest None, so it can be resubmitted")
+           "ticket-006 is in neither file (a partial download, the files of a batch still running, a lost line): "
+           "report it as status 'missing', the rest None, so it can be resubmitted")
 
 
 def _no_error_file(fn):
