@@ -119,8 +119,12 @@ def login_and_start(url: str, name: str):
     r = client.post(f"/hub/api/users/{name}/server", headers=auth)
     assert r.status_code in (201, 202), r.text
     deadline = time.monotonic() + 120
-    while not (client.get(f"/hub/api/users/{name}", headers=auth).json().get("servers", {}).get("", {})
-               .get("ready")):
+    while True:
+        model = client.get(f"/hub/api/users/{name}", headers=auth).json()
+        server = model.get("servers", {}).get("")
+        if server and server.get("ready"):
+            break
+        assert server or model.get("pending"), f"{name}'s server failed to start (see the hub log)"
         assert time.monotonic() < deadline, f"{name}'s server did not become ready"
         time.sleep(1)
     return client, token

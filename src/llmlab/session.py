@@ -173,7 +173,8 @@ class Lab:
                 http_client=httpx2.Client(transport=LabTransport(self)),
                 # Replay must fail fast: a retry would hide a miss behind a connection error.
                 max_retries=0 if self.mode == "replay" else 2,
-                timeout=60.0,
+                # Recording waits behind other requests on a shared local server.
+                timeout=300.0 if self.mode == "record" else 60.0,
             )
         return self._client
 
