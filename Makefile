@@ -22,6 +22,10 @@ install-test:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium missing: the browser tests will be skipped (sudo apt-get install chromium)"
+	@# JupyterHub (tests/test_jupyterhub.py, marked hub): the [hub] extra and the proxy from npm, no global install.
+	$(PIP) install -q -e ".[hub]"
+	@command -v npm >/dev/null && npm install --silent --prefix jupyterhub/.proxy configurable-http-proxy || \
+		echo "npm missing: the JupyterHub test will be skipped (install Node.js)"
 
 test: install-test  ## everything: unit tests, every notebook under nbval, live smoke tests
 	$(PYTHON) -m pytest $(PYTEST_ARGS)

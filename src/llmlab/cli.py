@@ -215,6 +215,7 @@ def loadtest(ctx: typer.Context,
              requests_per_user: int = typer.Option(4, help="requests each simulated learner sends"),
              max_tokens: int = typer.Option(16, help="cap on every request's max_tokens"),
              base_url: Optional[str] = typer.Option(None, help="measure this server (default: the local one)"),
+             model: Optional[str] = typer.Option(None, help="chat model name to send (default: the cassette's)"),
              api_key: str = typer.Option("llmlab", envvar="LLMLAB_API_KEY", help="bearer key for --base-url"),
              level_budget: float = typer.Option(180.0, help="seconds allowed per learner count"),
              total_budget: float = typer.Option(600.0, help="seconds allowed for the whole run"),
@@ -233,6 +234,8 @@ def loadtest(ctx: typer.Context,
         typer.echo(f"unexpected arguments: {' '.join(ctx.args)} (learner counts must be integers)", err=True)
         raise typer.Exit(2)
     bodies = lt.notebook_requests(max_tokens=max_tokens)
+    if model:
+        bodies = [{**b, "model": model} for b in bodies]
     context = lt.machine_context()
     server = nullcontext(base_url) if base_url else running()
     with server as url:

@@ -356,7 +356,8 @@ def _all_fail(fn):
     expect(isinstance(failures, dict), "raise AllProvidersFailed(failures) with a dict {provider name: what happened}")
     expected = {"primary": "RateLimitError 429", "backup": "circuit open", "local": "APIConnectionError"}
     expect(list(failures) == list(expected),
-           f"failures must name every provider, skipped ones too, in order: {list(expected)} (you had {list(failures)})")
+           f"failures must name every provider, skipped ones too, in order: {list(expected)} "
+           f"(you had {list(failures)})")
     expect(failures == expected,
            f"describe each failure as '<exception class> <status>' ('RateLimitError 429'), the class alone when "
            f"there is no status ('APIConnectionError'), or 'circuit open' when skipped (you had {failures})")

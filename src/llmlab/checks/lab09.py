@@ -25,8 +25,10 @@ from ..tokens import count_message_tokens, count_tokens
 from . import Case, Report, expect, run_cases
 
 MESSAGES = [
-    {"role": "system", "content": "You are the support assistant of an online shop. Answer in at most three sentences."},
-    {"role": "user", "content": "My blender arrived with a cracked jug. Can I get a replacement, and how long will it take?"},
+    {"role": "system",
+     "content": "You are the support assistant of an online shop. Answer in at most three sentences."},
+    {"role": "user",
+     "content": "My blender arrived with a cracked jug. Can I get a replacement, and how long will it take?"},
 ]
 GERMAN = [
     {"role": "system", "content": "Du bist ein freundlicher Kundendienst. Antworte kurz."},

@@ -324,7 +324,8 @@ LABELS = {"ticket-001": "billing", "ticket-003": "feature_request", "ticket-004"
 
 def _completion(custom_id: str, label: str, n: int) -> dict:
     return {
-        "id": f"chatcmpl-BATCH{n:04d}", "object": "chat.completion", "created": 1795305661 + n, "model": "gpt-4.1-mini-2025-04-14",
+        "id": f"chatcmpl-BATCH{n:04d}", "object": "chat.completion", "created": 1795305661 + n,
+        "model": "gpt-4.1-mini-2025-04-14",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": label, "refusal": None, "annotations": []},
                      "logprobs": None, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 41 + n, "completion_tokens": 2, "total_tokens": 43 + n},
