@@ -204,6 +204,8 @@ class Lab:
 
     def recorded_stream_timing(self) -> list[list[list[float]]]:
         """Chunk timings ([ms since request, bytes]) of the streams in this cassette."""
+        if self.mode == "record" and self._cassette:
+            return [t["chunks"] for t in self._cassette.stream_timings]
         return [self._timings[i] for i in sorted(self._timings or {})]
 
     def describe(self) -> str:
