@@ -372,8 +372,8 @@ JSON_OBJECT = {"type": "json_object"}
 
 
 def _strict_format() -> dict:
-    return {"type": "json_schema",
-            "json_schema": {"name": "invoice", "strict": True, "schema": _reference_strict(Invoice.model_json_schema())}}
+    schema = _reference_strict(Invoice.model_json_schema())
+    return {"type": "json_schema", "json_schema": {"name": "invoice", "strict": True, "schema": schema}}
 
 
 def _run(fn, replies, strict=False, text=INVOICE_TEXT, model="fake-model"):

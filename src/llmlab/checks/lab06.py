@@ -225,7 +225,7 @@ def _wrapper(cls, threshold: float = 0.95, finish: dict[int, str] | None = None)
 
 
 def _counts(cached) -> tuple:
-    return (getattr(cached, "exact_hits", None), getattr(cached, "semantic_hits", None), getattr(cached, "misses", None))
+    return tuple(getattr(cached, name, None) for name in ("exact_hits", "semantic_hits", "misses"))
 
 
 def _create(cached, request: dict) -> Any:

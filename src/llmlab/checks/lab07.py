@@ -248,8 +248,8 @@ def _cr_cap(fn):
     sleeps = _expect_raises(fn, Script(*errors), errors[-1], max_attempts=7, base=1.0, cap=4.0)
     ceilings = [1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
     expect(len(sleeps) == 6, f"7 attempts have 6 sleeps between them, you slept {len(sleeps)} times")
-    expect(all(0 <= s <= c for s, c in zip(sleeps, ceilings)), f"with base=1 and cap=4 each sleep stays within "
-                                                                f"{ceilings}; you slept {[round(s, 3) for s in sleeps]}")
+    expect(all(0 <= s <= c for s, c in zip(sleeps, ceilings)),
+           f"with base=1 and cap=4 each sleep stays within {ceilings}; you slept {[round(s, 3) for s in sleeps]}")
 
 
 def _cr_retry_after(fn):
