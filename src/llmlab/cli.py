@@ -146,16 +146,18 @@ def labs(names: list[str] = typer.Argument(None, help="lab names (default: all)"
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def lab(ctx: typer.Context,
-        notebook: str = typer.Argument("notebooks/00_start_here.ipynb", help="the notebook to open")) -> None:
+        notebook: str = typer.Option("notebooks/00_start_here.ipynb", help="the notebook to open")) -> None:
     """Open JupyterLab on the start notebook (replay unless LLMLAB_BACKEND says otherwise).
-    Extra options pass through to JupyterLab, e.g. llmlab lab -- --port 8900."""
+    Other options pass through to JupyterLab, e.g. llmlab lab --port=8900 --no-browser."""
     import os
 
     from .config import project_root
 
     root = project_root()
     os.chdir(root)
-    args = [sys.executable, "-m", "jupyterlab", notebook, *ctx.args]
+    # Serve the whole kit (labs/, quiz/ and ../ links must resolve) and open the notebook in it.
+    args = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
+            f"--LabApp.default_url=/lab/tree/{notebook}", *ctx.args]
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args:
         args.append("--allow-root")  # containers and CI machines often run as root
     os.execv(sys.executable, args)
