@@ -102,6 +102,7 @@ def call_overhead(root: Path, live: bool) -> dict:
             b = _median_ms(call_bare, n)
         call_kit()
         k = _median_ms(call_kit, n)
+        lab.close()  # release vcr's patches before anything else makes real calls
     return {"kit_ms": round(k, 2), "bare_ms": round(b, 2), "overhead_ms": round(k - b, 2), "calls": n}
 
 
