@@ -79,3 +79,15 @@ def expect(condition: bool, hint: str) -> None:
     """Assert with a hint for the learner (an assert statement would vanish under -O)."""
     if not condition:
         raise AssertionError(hint)
+
+
+def is_replay_miss(exc: BaseException | None) -> bool:
+    """True if `exc` (or anything it was raised from) is a replay miss: the learner's
+    request differs from the one the lab's cassette recorded."""
+    from ..cassettes import ReplayMissError
+
+    while exc is not None:
+        if isinstance(exc, ReplayMissError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 from ..tokens import count_message_tokens
-from . import Case, Report, expect, run_cases
+from . import Case, Report, expect, is_replay_miss, run_cases
 
 MODEL = "gpt-4o"  # the tokenizer the fixed cases count with (o200k_base)
 REQUEST = {"temperature": 0, "max_tokens": 60}
@@ -217,7 +217,7 @@ class RecordingClient:
             try:
                 response = self._inner.chat.completions.create(**kwargs)
             except Exception as exc:  # a replay miss means the request differs from the recorded one
-                if _is_replay_miss(exc):
+                if is_replay_miss(exc):
                     raise AssertionError(self.miss_hint) from None
                 raise
         else:
@@ -225,16 +225,6 @@ class RecordingClient:
             response = _completion(self._replies.pop(0))
         self.responses.append(response)
         return response
-
-
-def _is_replay_miss(exc: BaseException) -> bool:
-    from ..cassettes import ReplayMissError
-
-    while exc is not None:
-        if isinstance(exc, ReplayMissError):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
 
 
 def _turn(fn, history, text, budget, replies=("Yes, use about 10% more water.",), model="fake-model"):

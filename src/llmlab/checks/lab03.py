@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import Any
 
-from . import Case, Report, expect, run_cases
+from . import Case, Report, expect, is_replay_miss, run_cases
 
 
 def completion(content: str | None = None, tool_calls: list[tuple[str, str, str]] = (), finish: str | None = None,
@@ -287,9 +287,8 @@ def _live(client, model):
             out = fn(client, model, copy.deepcopy(LIVE_MESSAGES), [WEATHER], registry, max_rounds=1,
                      tool_choice=named, max_tokens=60)
         except Exception as exc:
-            from .lab01 import _is_replay_miss
 
-            if _is_replay_miss(exc):
+            if is_replay_miss(exc):
                 raise AssertionError("a request differs from the recorded one: check the message shapes above "
                                      "(content '' on the tool-call turn, json.dumps(result) as tool content) and "
                                      "send only model, messages, tools, tool_choice and max_tokens") from None

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from . import Case, Report, expect, run_cases
+from . import Case, Report, expect, is_replay_miss, run_cases
 
 SYSTEM_PROMPT = (
     "You extract invoices. Reply with one JSON object with exactly these keys: invoice_number (string), "
@@ -352,9 +352,8 @@ class ScriptedClient:
             try:
                 response = self._inner.chat.completions.create(**kwargs)
             except Exception as exc:
-                from .lab01 import _is_replay_miss
 
-                if _is_replay_miss(exc):
+                if is_replay_miss(exc):
                     raise AssertionError(
                         "a request differs from the recorded one: send model, the messages (SYSTEM_PROMPT, the "
                         "text, then repair_messages(...) for the repair), response_format, temperature=0 and "

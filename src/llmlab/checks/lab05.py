@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import Case, Report, expect, run_cases
+from . import Case, Report, expect, is_replay_miss, run_cases
 
 DOCS = [
     "Library cards are free for anyone who lives, works or studies in the city.",
@@ -46,12 +46,6 @@ CHAT_REQUEST = {"temperature": 0, "max_tokens": 80}
 # Read off the recorded e5 scores: questions the documents answer score 0.83 or more, the
 # out-of-scope one 0.77. A threshold belongs to one embedding model; never reuse it across models.
 MIN_SCORE = 0.80
-
-
-def _is_replay_miss(exc: BaseException) -> bool:
-    from .lab01 import _is_replay_miss as is_miss
-
-    return is_miss(exc)
 
 
 # -- fakes --------------------------------------------------------------------------------
@@ -96,7 +90,7 @@ class FakeClient:
         try:
             return create(**kwargs)
         except Exception as exc:
-            if _is_replay_miss(exc):
+            if is_replay_miss(exc):
                 raise AssertionError(hint) from None
             raise
 
