@@ -14,9 +14,10 @@ def _first_stream_request(lab):
     """Replay the first streamed request of notebook 04 by reading it back from its cassette."""
     import json
 
-    for request, response in lab._cassette.cassette.data:
+    for interaction in lab._cassette.recorded:
+        request, response = interaction["request"], interaction["response"]
         if "text/event-stream" in str(response["headers"].get("content-type", response["headers"].get("Content-Type"))):
-            return json.loads(request.body)
+            return json.loads(request["body"])
     raise AssertionError("no stream in cassette 04")
 
 

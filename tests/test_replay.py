@@ -101,3 +101,55 @@ def test_strict_replay_refuses_a_second_play():
     with pytest.raises(ReplayMissError, match="sent more often"):
         lab.client.chat.completions.create(**req)
     lab.close()
+
+
+CASSETTES = sorted((ROOT / "cassettes").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", CASSETTES, ids=lambda p: p.stem)
+def test_replay_reads_each_cassette_exactly_as_vcrpy_does(path):
+    """Replay reads vcrpy's format itself (to skip vcrpy's import); it must see what vcrpy sees."""
+    from vcr.serialize import deserialize
+    from vcr.serializers import yamlserializer
+
+    from llmlab.cassettes import CassetteSession, _as_bytes
+
+    requests, responses, metadata = deserialize(path.read_text(), yamlserializer)
+    session = CassetteSession(path.stem, path.parent, "replay")
+    try:
+        assert session.metadata() == metadata
+        assert len(session.recorded) == len(requests)
+        for mine, (request, response) in zip(session.recorded, zip(requests, responses)):
+            assert (mine["request"]["method"], mine["request"]["uri"]) == (request.method, request.uri)
+            assert _as_bytes(mine["request"].get("body")) == (request.body or b"")
+            assert mine["response"]["status"] == response["status"]
+            assert mine["response"]["headers"] == response["headers"]
+            assert _as_bytes(mine["response"]["body"]["string"]) == response["body"]["string"]
+    finally:
+        session.close()
+
+
+def test_replay_answers_clients_the_notebook_builds_itself():
+    """An AsyncOpenAI or a plain httpx2 transport replays too, as it did under vcrpy's patch."""
+    import asyncio
+
+    import httpx2
+    import openai
+
+    lab = llmlab.start("06_client_structure", quiet=True)
+    try:
+        req = dict(model=lab.models.chat, messages=[{"role": "user", "content": "a question nobody recorded"}])
+        aclient = openai.AsyncOpenAI(base_url=lab.base_url, api_key="x", max_retries=0,
+                                     http_client=httpx2.AsyncClient())
+        with pytest.raises(ReplayMissError, match="06_client_structure"):
+            asyncio.run(aclient.chat.completions.create(**req))
+    finally:
+        lab.close()
+    assert httpx2.HTTPTransport.handle_request.__qualname__.startswith("HTTPTransport"), "close() restores httpx2"
+
+
+def test_a_broken_cassette_names_the_file_and_the_fix(tmp_path, monkeypatch):
+    (tmp_path / "01_chat_completions.yaml").write_text("interactions: [unclosed\n")
+    monkeypatch.setenv("LLMLAB_CASSETTES", str(tmp_path))
+    with pytest.raises(ReplayMissError, match="01_chat_completions.yaml is not valid YAML.*llmlab record"):
+        llmlab.start("01_chat_completions")

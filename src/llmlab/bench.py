@@ -62,22 +62,26 @@ def _timed_run(path: Path) -> tuple[float, float]:
     return asyncio.run(run())
 
 
-def notebook_times(root: Path) -> dict:
+def notebook_times(root: Path, repeats: int = 3) -> dict:
+    """Each notebook `repeats` times, in rounds (so a noisy moment hits one run,
+    not all of one notebook's); each figure is the notebook's median run."""
     from .record import _env
 
     paths = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((root / "solutions").glob("*.ipynb"))
-    run_all, start_up = {}, {}
+    samples: dict[str, list[tuple[float, float]]] = {f"{p.parent.name}/{p.stem}": [] for p in paths}
     with _env(LLMLAB_BACKEND="replay", LLMLAB_STRICT_REPLAY="1", LLMLAB_PACE="0", LLMLAB_RECORD=None):
-        for path in paths:
-            name = f"{path.parent.name}/{path.stem}"
-            start_up[name], run_all[name] = (round(x, 2) for x in _timed_run(path))
+        for _ in range(repeats):
+            for path in paths:
+                samples[f"{path.parent.name}/{path.stem}"].append(_timed_run(path))
+    start_up = {k: round(statistics.median(s for s, _ in v), 2) for k, v in samples.items()}
+    run_all = {k: round(statistics.median(r for _, r in v), 2) for k, v in samples.items()}
     worst = max(run_all, key=run_all.get)
     cold = [start_up[k] + run_all[k] for k in run_all]
     return {"median": round(statistics.median(run_all.values()), 2), "worst": run_all[worst],
             "worst_notebook": worst, "count": len(run_all),
             "kernel_start_median": round(statistics.median(start_up.values()), 2),
             "cold_median": round(statistics.median(cold), 2), "cold_worst": round(max(cold), 2),
-            "each": run_all, "kernel_start": start_up}
+            "repeats": repeats, "each": run_all, "kernel_start": start_up}
 
 
 def _median_ms(fn, n: int) -> float:
@@ -219,8 +223,9 @@ def write(report: dict, root: Path) -> None:
               "The live overhead is the median of interleaved calls to the same local server through the kit's "
               "client and through a bare `openai.OpenAI`; model time dominates, so small negative values are noise.",
               "",
-              "Notebook times come from executing each notebook top to bottom in replay, one at a time, in a "
-              "fresh `python3` kernel (nbclient, as nbval does). *Run All* is the time from the first cell to the "
+              f"Notebook times come from executing each notebook top to bottom in replay, one at a time, in a "
+              f"fresh `python3` kernel (nbclient, as nbval does), {nb.get('repeats', 1)} times in rounds; each "
+              "figure is that notebook's median run. *Run All* is the time from the first cell to the "
               "last, which is what a learner waits for; the kernel start-up before it happens when the notebook "
               "is opened and costs the same for an empty notebook, so it is shown separately.",
               "", "## Replay time per notebook", "", "| notebook | Run All (s) | kernel start-up (s) |", "|---|---|---|"]

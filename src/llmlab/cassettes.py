@@ -1,5 +1,11 @@
-"""vcrpy in one place: matching, scrubbing, provenance, per-cell saving, the
-miss message, and stream timing. Only this module imports vcr."""
+"""Cassettes in one place: matching, scrubbing, provenance, per-cell saving,
+the miss message, and stream timing. vcrpy is imported only to record.
+
+Recording goes through vcrpy. Replay reads vcrpy's cassette format directly
+and answers httpx2 requests from it: importing vcrpy pulls in stubs for every
+HTTP library installed (requests, httpx, botocore, tornado...), about 0.35 s of
+every notebook's start, and the kit only ever speaks httpx2. A test checks that
+this reader and vcrpy load every cassette identically."""
 
 from __future__ import annotations
 
@@ -10,10 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import vcr
-from vcr.errors import CannotOverwriteExistingCassetteException
-from vcr.matchers import requests_match
-from vcr.request import Request as VcrRequest
+from urllib.parse import parse_qsl, urlparse
 
 # Headers that identify a person, an account or a session. Removed from both
 # requests and responses before anything reaches disk.
@@ -54,7 +57,7 @@ def _json_or_text(body: bytes | str | None) -> Any:
         return body
 
 
-def json_body_matcher(r1: VcrRequest, r2: VcrRequest) -> None:
+def json_body_matcher(r1: Any, r2: Any) -> None:
     """Compare bodies as parsed JSON, so key order and spacing never matter."""
     b1, b2 = _json_or_text(r1.body), _json_or_text(r2.body)
     if b1 != b2:
@@ -92,13 +95,20 @@ def _scrub_json_body(body: Any) -> Any:
 KEEP_REQUEST_HEADERS = ("content-type", "accept")
 
 
-def scrub_request(request: VcrRequest) -> VcrRequest:
+def scrub_body(body: bytes | str | None) -> bytes | None:
+    if not body:
+        return body if isinstance(body, bytes) or body is None else body.encode("utf-8")
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    return scrub_text(str(_scrub_json_body(text))).encode("utf-8")
+
+
+def scrub_request(request: Any) -> Any:
+    """vcrpy's before_record_request: also applied to live requests before matching."""
     for name in list(request.headers):
         if name.lower() in SECRET_HEADERS or name.lower() not in KEEP_REQUEST_HEADERS:
             del request.headers[name]
     if request.body:
-        body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else request.body
-        request.body = scrub_text(str(_scrub_json_body(body))).encode("utf-8")
+        request.body = scrub_body(request.body)
     return request
 
 
@@ -119,7 +129,9 @@ def scrub_response(response: dict) -> dict:
     return response
 
 
-def make_vcr(cassette_dir: Path) -> vcr.VCR:
+def make_vcr(cassette_dir: Path):
+    import vcr
+
     v = vcr.VCR(
         cassette_library_dir=str(cassette_dir),
         serializer="yaml",
@@ -161,13 +173,106 @@ def cassette_path(cassette_dir: Path, notebook: str) -> Path:
     return cassette_dir / f"{notebook}{CASSETTE_SUFFIX}"
 
 
-def read_metadata(path: Path) -> dict:
-    """Read a cassette's metadata without opening it through vcrpy."""
+class RecordedRequest:
+    """A request as the matchers see it (the shape of vcrpy's Request)."""
+
+    def __init__(self, method: str, uri: str, body: bytes | str | None):
+        self.method, self.uri = method.upper(), uri
+        self.body = body.encode("utf-8") if isinstance(body, str) else body
+        parts = urlparse(uri)
+        self.path, self.query = parts.path, sorted(parse_qsl(parts.query))
+
+
+def _match_failures(now: RecordedRequest, recorded: RecordedRequest) -> list[str]:
+    """vcrpy's method, path and query matchers plus ours for JSON bodies."""
+    failures = []
+    if now.method != recorded.method:
+        failures.append(f"method {now.method} != {recorded.method}")
+    if now.path != recorded.path:
+        failures.append(f"path {now.path} != {recorded.path}")
+    if now.query != recorded.query:
+        failures.append(f"query {now.query} != {recorded.query}")
+    try:
+        json_body_matcher(now, recorded)
+    except AssertionError as exc:
+        failures.append(str(exc))
+    return failures
+
+
+def _yaml_loader():
     import yaml
 
-    with path.open() as f:
-        data = yaml.safe_load(f) or {}
-    return data.get("metadata") or {}
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_cassette_file(path: Path) -> dict:
+    """A cassette's YAML as vcrpy wrote it: {interactions, version, metadata}."""
+    import yaml
+
+    try:
+        data = yaml.load(path.read_bytes(), Loader=_yaml_loader()) or {}
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())  # one line: where and what
+        raise ReplayMissError(f"Cassette {path.name} is not valid YAML ({detail}); restore it from git "
+                              f"or re-record it with: llmlab record {path.stem} --backend local") from None
+    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+        raise ReplayMissError(f"Cassette {path.name} has no interactions list; restore it from git "
+                              f"or re-record it with: llmlab record {path.stem} --backend local")
+    return data
+
+
+class _ReplayTransportPatch:
+    """While a replay session is open, httpx2's own transports answer from it,
+    as vcrpy's patch would: the Lab's client, a notebook's AsyncOpenAI, and the
+    simulators that wrap a plain HTTPTransport all replay the same cassette."""
+
+    active: "CassetteSession | None" = None
+    _saved: tuple | None = None
+
+    @classmethod
+    def install(cls, session: "CassetteSession") -> None:
+        import httpx2
+
+        if cls._saved is None:
+            cls._saved = (httpx2.HTTPTransport.handle_request, httpx2.AsyncHTTPTransport.handle_async_request)
+
+            def handle_request(transport: Any, request: Any) -> Any:
+                return cls.serve(request, request.read())
+
+            async def handle_async_request(transport: Any, request: Any) -> Any:
+                return cls.serve(request, await request.aread())
+
+            httpx2.HTTPTransport.handle_request = handle_request
+            httpx2.AsyncHTTPTransport.handle_async_request = handle_async_request
+        cls.active = session
+
+    @classmethod
+    def remove(cls, session: "CassetteSession") -> None:
+        import httpx2
+
+        if cls.active is session and cls._saved is not None:
+            httpx2.HTTPTransport.handle_request, httpx2.AsyncHTTPTransport.handle_async_request = cls._saved
+            cls._saved, cls.active = None, None
+
+    @classmethod
+    def serve(cls, request: Any, body: bytes) -> Any:
+        import httpx2
+
+        response = cls.active.play(request.method, str(request.url), body)
+        message = response["status"].get("message")
+        return httpx2.Response(
+            response["status"]["code"],
+            headers=[(name, value) for name, values in response["headers"].items() for value in values],
+            stream=httpx2.ByteStream(_as_bytes(response["body"]["string"])),
+            extensions={"reason_phrase": message.encode("ascii")} if message else None,
+            request=request,
+        )
+
+
+def _as_bytes(body: bytes | str | None) -> bytes:
+    if body is None:
+        return b""
+    return body.encode("utf-8") if isinstance(body, str) else body
 
 
 class CassetteSession:
@@ -180,30 +285,38 @@ class CassetteSession:
         self.mode = mode
         self.strict = strict
         self.stream_timings: list[dict] = []
-        self._vcr = make_vcr(cassette_dir)
-        if mode == "replay" and not self.path.exists():
-            raise ReplayMissError(
-                f"No cassette for notebook {notebook}: {self.path} does not exist. "
-                f"Record it with: llmlab record {notebook} --backend local"
-            )
-        self._cm = self._vcr.use_cassette(
-            self.path.name,
-            record_mode="none" if mode == "replay" else "all",
-            allow_playback_repeats=False,
-        )
-        self.cassette = self._cm.__enter__()
+        self.last_played: int | None = None
+        if mode == "replay":
+            if not self.path.exists():
+                raise ReplayMissError(
+                    f"No cassette for notebook {notebook}: {self.path} does not exist. "
+                    f"Record it with: llmlab record {notebook} --backend local"
+                )
+            data = load_cassette_file(self.path)
+            self.recorded: list[dict] = data["interactions"]
+            self._metadata: dict = data.get("metadata") or {}
+            self._requests = [RecordedRequest(i["request"]["method"], i["request"]["uri"], i["request"].get("body"))
+                              for i in self.recorded]
+            self.play_counts = [0] * len(self.recorded)
+            self.cassette = None
+            _ReplayTransportPatch.install(self)
+        else:
+            self._vcr = make_vcr(cassette_dir)
+            self._cm = self._vcr.use_cassette(self.path.name, record_mode="all", allow_playback_repeats=False)
+            self.cassette = self._cm.__enter__()
+            self._metadata = self.cassette._metadata
         self._open = True
 
     # -- metadata -------------------------------------------------------
     def metadata(self) -> dict:
-        return dict(self.cassette._metadata)
+        return dict(self._metadata)
 
     def set_metadata(self, key: str, value: Any) -> None:
-        self.cassette._metadata[key] = value
+        self._metadata[key] = value
         self.cassette.dirty = True
 
     def provenance(self) -> Provenance | None:
-        data = self.cassette._metadata.get("provenance")
+        data = self._metadata.get("provenance")
         return Provenance(**data) if data else None
 
     # -- saving ---------------------------------------------------------
@@ -219,31 +332,37 @@ class CassetteSession:
         if self._open:
             self.save()
             self._open = False
-            self._cm.__exit__(None, None, None)
+            if self.mode == "replay":
+                _ReplayTransportPatch.remove(self)
+            else:
+                self._cm.__exit__(None, None, None)
 
-    # -- misses ---------------------------------------------------------
-    def handle_miss(self, method: str, url: str, body: bytes) -> bool:
-        """Called when vcr refuses a request. Returns True if the request can be
-        retried (a learner re-running a cell); otherwise raises the clear error."""
-        request = VcrRequest(method, url, body, {})
-        matching = [i for i, (stored, _) in enumerate(self.cassette.data)
-                    if requests_match(request, stored, self.cassette._match_on)]
-        if matching and not self.strict:
-            # Everything matching was played already: the learner re-ran a cell.
+    # -- replay ---------------------------------------------------------
+    def play(self, method: str, url: str, body: bytes) -> dict:
+        """The recorded response for this request: the first matching one not
+        played yet, as vcrpy plays them. A learner re-running a cell (not strict)
+        starts that request's answers over; otherwise a miss is a clear error."""
+        request = RecordedRequest(method, url, scrub_body(body))
+        matching = [i for i, stored in enumerate(self._requests) if not _match_failures(request, stored)]
+        fresh = [i for i in matching if self.play_counts[i] == 0]
+        if not fresh:
+            if not matching or self.strict:
+                raise ReplayMissError(self.miss_message(request, already_played=bool(matching)))
             for i in matching:
-                self.cassette.play_counts[i] = 0
-            return True
-        raise ReplayMissError(self.miss_message(request, already_played=bool(matching)))
+                self.play_counts[i] = 0
+            fresh = matching
+        self.play_counts[fresh[0]] += 1
+        self.last_played = fresh[0]
+        return self.recorded[fresh[0]]["response"]
 
-    def miss_message(self, request: VcrRequest, already_played: bool) -> str:
+    def miss_message(self, request: RecordedRequest, already_played: bool) -> str:
         body = _json_or_text(request.body)
         summary = json.dumps(body, sort_keys=True)[:400] if isinstance(body, (dict, list)) else str(body)[:200]
         closest = ""
-        best = self.cassette.find_requests_with_most_matches(request)
-        if best:
-            stored, _, failures = best[0]
-            reasons = "; ".join(str(f[1]).splitlines()[0] for f in failures)[:300]
-            closest = f"\nClosest recorded request: {stored.method} {stored.path} ({reasons})."
+        if self._requests and not already_played:
+            stored, failures = min(((r, _match_failures(request, r)) for r in self._requests),
+                                   key=lambda pair: len(pair[1]))
+            closest = f"\nClosest recorded request: {stored.method} {stored.path} ({'; '.join(failures)[:300]})."
         why = ("it was sent more often than when the cassette was recorded"
                if already_played else "the notebook's request changed since the cassette was recorded")
         return (
@@ -251,10 +370,6 @@ class CassetteSession:
             f"is not in {self.path.name} ({why}).\nRequest body: {summary}{closest}\n"
             f"Re-record this notebook with: llmlab record {self.notebook} --backend local"
         )
-
-
-def is_vcr_miss(exc: BaseException) -> bool:
-    return isinstance(exc, CannotOverwriteExistingCassetteException)
 
 
 def now_ms() -> float:

@@ -98,8 +98,7 @@ class _PacedStream(httpx2.SyncByteStream):
 
 
 class LabTransport(httpx2.HTTPTransport):
-    """The kit's only hook into HTTP: turns vcr misses into a clear message,
-    times streams while recording, and paces them in replay."""
+    """The kit's hook into HTTP: times streams while recording and paces them in replay."""
 
     def __init__(self, lab: "Lab", **kwargs: Any):
         super().__init__(**kwargs)
@@ -109,24 +108,12 @@ class LabTransport(httpx2.HTTPTransport):
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         lab = self._lab
-        session = lab._cassette
-        if session is None:
-            return super().handle_request(request)
-        before = dict(session.cassette.play_counts)
-        try:
-            response = super().handle_request(request)
-        except Exception as exc:
-            if not cs.is_vcr_miss(exc):
-                raise
-            body = request.read()
-            session.handle_miss(request.method, str(request.url), body)  # raises unless a re-run
-            before = dict(session.cassette.play_counts)
-            response = super().handle_request(request)
+        # In replay, the cassette answers (httpx2's transports are patched while it is open).
+        response = super().handle_request(request)
         if lab.mode == "record":
             self._note_timing(response)
-        elif lab.pace and "text/event-stream" in response.headers.get("content-type", ""):
-            index = next((i for i, n in session.cassette.play_counts.items() if n > before.get(i, 0)), None)
-            timing = lab._timings.get(index)
+        elif lab.mode == "replay" and lab.pace and "text/event-stream" in response.headers.get("content-type", ""):
+            timing = (lab._timings or {}).get(lab._cassette.last_played)
             if timing:
                 body = response.read()
                 response = httpx2.Response(
@@ -138,7 +125,7 @@ class LabTransport(httpx2.HTTPTransport):
     def _note_timing(self, response: httpx2.Response) -> None:
         lab = self._lab
         if "text/event-stream" in response.headers.get("content-type", "") and lab._last_timing:
-            index = len(lab._cassette.cassette.data) - 1
+            index = len(lab._cassette.cassette.data) - 1  # the interaction vcrpy just appended
             lab._cassette.stream_timings.append({"interaction": index, "chunks": lab._last_timing})
             lab._last_timing = []
 

@@ -94,8 +94,16 @@ def bank_dir() -> Path:
 
 
 def load_file(path: Path) -> Topic:
+    """One bank file, validated; parsed once per version of the file."""
+    stat = Path(path).stat()
+    return _load_file(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=128)
+def _load_file(name: str, _mtime_ns: int, _size: int) -> Topic:
+    path = Path(name)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C parser when built
     except yaml.YAMLError as exc:
         raise BankError(f"{path.name}: not valid YAML ({exc})") from None
     if not isinstance(raw, dict):
