@@ -34,3 +34,28 @@ def test_dated_snapshot_uses_family_price():
 def test_unknown_model_price_is_an_error():
     with pytest.raises(tokens.UnknownPriceError, match=tokens.PRICES_AS_OF):
         tokens.price("mystery-model")
+
+
+def test_cached_token_table_matches_tiktoken_and_survives_damage(tmp_path, monkeypatch):
+    import marshal
+
+    import tiktoken
+    import tiktoken_ext.openai_public as public
+    from tiktoken import registry
+
+    from llmlab import tokens
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    tokens.ensure_offline_encodings()
+    reference = tiktoken.Encoding(**public.o200k_base())  # tiktoken's own, uncached path
+    text = "Grüße! The quick brown fox costs $3.50 — 東京 🚀"
+    for damage in (None, b"not a marshal blob"):
+        monkeypatch.delitem(registry.ENCODINGS, "o200k_base", raising=False)
+        blobs = list(tmp_path.glob("*.ranks.marshal"))
+        if damage:
+            blobs[0].write_bytes(damage)
+        enc = tokens._get_encoding("o200k_base")
+        assert enc.encode(text) == reference.encode(text)
+        blob = next(tmp_path.glob("*.ranks.marshal"))
+        assert len(marshal.loads(blob.read_bytes())) == len(reference._mergeable_ranks)
+    assert public.load_tiktoken_bpe.__name__ == "load_tiktoken_bpe"  # the library's loader is restored
