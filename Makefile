@@ -18,6 +18,8 @@ install:
 
 install-test:
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q -e ".[test,local]"
+	@# An editable install is not byte-compiled; every test kernel would compile llmlab again.
+	$(PYTHON) -m compileall -q src
 	@# The browser test drives Debian's chromium (Playwright's own browser download is not used).
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
@@ -37,4 +39,5 @@ serve:
 	llmlab serve
 
 bench:  ## measure the performance budget into docs/benchmark.md
+	$(PYTHON) -m compileall -q src
 	$(PYTHON) -m llmlab.bench

@@ -4,7 +4,13 @@ Tests always replay, strictly and unpaced, from a throwaway home directory, so
 a developer's own LLMLAB_BACKEND or config file never leaks into a run."""
 
 import os
+import sys
 import tempfile
+
+# jsonschema imports rfc3987-syntax when it is installed (Jupyter's jsonschema[format-nongpl]
+# brings it), and that compiles a Lark grammar at import: 1.5-3 s in every test process.
+# Nothing here checks the "iri" formats it serves; a None entry makes the import fail fast.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 _home = tempfile.mkdtemp(prefix="llmlab-test-home-")
 os.environ.update({
@@ -20,7 +26,6 @@ os.environ.pop("LLMLAB_RECORD", None)
 # Every notebook the tests execute runs in a kernel whose network is blocked
 # (llmlab.netguard): nbval's own runs are the proof that replay stays offline.
 import json
-import sys
 
 from llmlab import netguard
 
@@ -30,3 +35,9 @@ with open(os.path.join(_spec_dir, "kernel.json"), "w") as f:
     json.dump(netguard.kernelspec(sys.executable), f)
 os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [os.path.join(_home, "jupyter"), os.environ.get("JUPYTER_PATH")]))
 os.environ.pop("OPENAI_API_KEY", None)  # replay must never need it
+
+
+def pytest_collection_modifyitems(config, items):
+    """Start the slowest single test (the JupyterHub smoke test, ~30 s) first, so
+    under xdist it runs beside the notebooks instead of alone at the end."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("hub") else 1)

@@ -3,12 +3,12 @@
 from datetime import datetime, timedelta
 
 import pytest
-import yaml
 from pydantic import ValidationError
 
 from llmlab.agendas import Agenda, load, output_path, render
 from llmlab.config import project_root
 from llmlab.toc import load_toc
+from llmlab.config import load_yaml
 
 AGENDAS = load()
 TOC = load_toc()
@@ -53,7 +53,7 @@ def test_every_agenda_ends_with_an_assessment():
 
 
 def test_a_wrong_total_is_rejected():
-    data = yaml.safe_load((project_root() / "docs" / "agendas.yaml").read_text())["agendas"][0]
+    data = load_yaml((project_root() / "docs" / "agendas.yaml").read_text())["agendas"][0]
     data["length_minutes"] += 5
     with pytest.raises(ValidationError, match="add up to"):
         Agenda.model_validate(data)

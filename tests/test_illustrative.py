@@ -6,10 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
-import yaml
 from jsonschema import Draft202012Validator
 
 from llmlab.illustrative import HEADER
+from llmlab.config import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT.parent / "shared" / "ref" / "openai-openapi.json"
@@ -45,7 +45,7 @@ def _validate(schema: dict, instance, what: str) -> None:
 
 def _interactions():
     for path in SOURCES:
-        for i, entry in enumerate(yaml.safe_load(path.read_text())["interactions"]):
+        for i, entry in enumerate(load_yaml(path.read_text())["interactions"]):
             yield pytest.param(path, entry, id=f"{path.stem}-{i}")
 
 
@@ -72,7 +72,7 @@ def test_illustrative_matches_the_reference(path, entry):
 def test_illustrative_interactions_in_cassettes_are_marked():
     """Every cassette that replays an illustrative response says so in its metadata."""
     for cassette in sorted((ROOT / "cassettes").glob("*.yaml")):
-        data = yaml.safe_load(cassette.read_text())
+        data = load_yaml(cassette.read_text())
         marked = [i for i in data["interactions"] if HEADER in {h.lower() for h in i["response"].get("headers", {})}]
         caps = (data.get("metadata") or {}).get("illustrative", {}).get("capabilities", [])
         assert bool(marked) == bool(caps), f"{cassette.name}: illustrative responses and metadata disagree"

@@ -97,7 +97,7 @@ def _xsrf(client, page: str) -> str:
 
 
 def login_and_start(url: str, name: str):
-    """Log in through the form (cookies + _xsrf), start the server, return (client, token)."""
+    """Log in through the form (cookies + _xsrf), ask for the server, return (client, token)."""
     import httpx2
 
     client = httpx2.Client(base_url=url, follow_redirects=True, timeout=30)
@@ -118,16 +118,20 @@ def login_and_start(url: str, name: str):
     auth = {"Authorization": f"token {token}"}
     r = client.post(f"/hub/api/users/{name}/server", headers=auth)
     assert r.status_code in (201, 202), r.text
+    return client, token
+
+
+def wait_until_ready(client, name: str, token: str) -> None:
+    auth = {"Authorization": f"token {token}"}
     deadline = time.monotonic() + 120
     while True:
         model = client.get(f"/hub/api/users/{name}", headers=auth).json()
         server = model.get("servers", {}).get("")
         if server and server.get("ready"):
-            break
+            return
         assert server or model.get("pending"), f"{name}'s server failed to start (see the hub log)"
         assert time.monotonic() < deadline, f"{name}'s server did not become ready"
-        time.sleep(1)
-    return client, token
+        time.sleep(0.25)
 
 
 async def run_notebook_in_kernel(url: str, name: str, token: str, cells: list[str]) -> list[dict]:
@@ -188,9 +192,15 @@ def test_two_learners_log_in_and_run_notebook_01_in_replay(hub):
     nb = nbformat.read(ROOT / "notebooks" / "01_chat_completions.ipynb", as_version=4)
     cells = ["import os; print(os.environ['LLMLAB_BACKEND']); os.chdir(os.path.expanduser('~/notebooks'))"]
     cells += [c.source for c in nb.cells if c.cell_type == "code" and "llmlab.quiz.show(" not in c.source]
-    sessions = [login_and_start(url, name) for name in USERS]
+    sessions = [login_and_start(url, name) for name in USERS]  # both servers spawn at once, as in a class
     for name, (client, token) in zip(USERS, sessions):
-        results = asyncio.run(run_notebook_in_kernel(url, name, token, cells))
+        wait_until_ready(client, name, token)
+
+    async def both():
+        return await asyncio.gather(*(run_notebook_in_kernel(url, name, token, cells)
+                                      for name, (_, token) in zip(USERS, sessions)))
+
+    for name, results in zip(USERS, asyncio.run(both())):
         assert _text(results[0]).strip() == "replay"
         assert "replay" in _text(results[1]).lower()  # llmlab.start's provenance line
         # the recorded answer, byte for byte, as the notebook saved it

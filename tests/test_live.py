@@ -15,6 +15,7 @@ import llmlab
 from llmlab import local_server
 from llmlab.errors import explain, is_retryable
 from llmlab.session import BackendUnavailableError
+from llmlab.config import load_yaml
 
 pytestmark = pytest.mark.live
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,9 +58,8 @@ def test_record_then_replay_round_trip(tmp_path, monkeypatch, server):
     cassette = tmp_path / "cassettes" / "01_chat_completions.yaml"
     text = cassette.read_text()
     assert "provenance:" in text and "backend: local" in text
-    import yaml
 
-    for interaction in yaml.safe_load(text)["interactions"]:
+    for interaction in load_yaml(text)["interactions"]:
         assert set(interaction["request"]["headers"]) <= {"content-type", "accept"}
     execute_in_replay(nb_path)
     nb = nbformat.read(nb_path, as_version=4)

@@ -1,7 +1,5 @@
 """Replay is strict, offline, and explains itself when a request changes."""
 
-import os
-import shutil
 from pathlib import Path
 
 import nbformat

@@ -5,10 +5,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 from vcr.request import Request
 
 from llmlab import cassettes as cs
+from llmlab.config import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CASSETTES = sorted((ROOT / "cassettes").glob("*.yaml"))
@@ -36,7 +36,7 @@ def _problems(text: str, allow_examples: bool = False) -> list[str]:
 
 @pytest.mark.parametrize("path", CASSETTES, ids=lambda p: p.stem)
 def test_cassette_has_no_secret(path):
-    data = yaml.safe_load(path.read_text())
+    data = load_yaml(path.read_text())
     for i, interaction in enumerate(data["interactions"]):
         for side in ("request", "response"):
             headers = {h.lower() for h in interaction[side].get("headers", {})}

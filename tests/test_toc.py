@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from llmlab.toc import load_seed_questions, load_toc, readme_section, render_table
 

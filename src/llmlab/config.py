@@ -48,3 +48,10 @@ def load_config() -> dict:
         if forbidden in data:
             raise ConfigError(f"{path} holds '{forbidden}': keys belong in the environment, not in files. Remove it.")
     return data
+
+
+def load_yaml(text: str | bytes):
+    """yaml.safe_load, with libyaml's C parser when PyYAML has it (5-10x faster)."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

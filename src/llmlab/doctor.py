@@ -6,7 +6,6 @@ import importlib.metadata as md
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass
@@ -34,7 +33,6 @@ def _pkg(name: str, required: bool = True, fix: str | None = None) -> Check:
 
 
 def run_checks(backend: str | None = None) -> list[Check]:
-    from . import backends as bk
     from .config import ConfigError, project_root
     from .session import choose_backend
 

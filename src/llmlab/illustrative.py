@@ -8,7 +8,7 @@ import base64
 import json
 from pathlib import Path
 
-import yaml
+from .config import load_yaml
 
 HEADER = "x-llmlab-illustrative"
 SOURCE = "written from the OpenAI API reference (shared/ref/openai-openapi.json); not a recording"
@@ -23,7 +23,7 @@ def load(cassette_dir: Path, notebook: str) -> list[dict]:
     if not path.exists():
         return []
     with path.open() as f:
-        data = yaml.safe_load(f) or {}
+        data = load_yaml(f) or {}
     return data.get("interactions", [])
 
 

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import yaml
 
-from .config import project_root
+from .config import project_root, load_yaml
 
 CASSETTE = "01_chat_completions.yaml"
 PATH = "/v1/chat/completions"
@@ -35,7 +34,7 @@ Sender = Callable[[dict, float], None]
 def notebook_requests(cassette: Path | None = None, max_tokens: int = 16) -> list[dict]:
     """The chat-completion request bodies notebook 01 sends, in order, max_tokens capped."""
     cassette = cassette or project_root() / "cassettes" / CASSETTE
-    data = yaml.safe_load(cassette.read_text(encoding="utf-8"))
+    data = load_yaml(cassette.read_text(encoding="utf-8"))
     bodies = []
     for interaction in data["interactions"]:
         request = interaction["request"]

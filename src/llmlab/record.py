@@ -13,7 +13,7 @@ from typing import Iterator
 import nbformat
 from nbclient import NotebookClient
 
-from .config import project_root
+from .config import project_root, load_yaml
 
 
 class NotebookNotFoundError(FileNotFoundError):
@@ -89,9 +89,8 @@ def record(path: Path, backend: str, cassette_dir: Path | None = None) -> None:
             execute(path)
         if not cassette.exists():
             raise RuntimeError(f"{path.name} ran but wrote no cassette: does it call llmlab.start()?")
-        import yaml
 
-        if not (yaml.safe_load(cassette.read_text()) or {}).get("interactions"):
+        if not (load_yaml(cassette.read_text()) or {}).get("interactions"):
             print(f"  warning: {path.name} ran live but recorded no requests; if it should call the API, "
                   "check the server was reachable and re-record")
     except BaseException:

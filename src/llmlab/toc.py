@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 
-from .config import project_root
+from .config import project_root, load_yaml
 
 START, END = "<!-- toc:start -->", "<!-- toc:end -->"
 
 
 def load_toc(root: Path | None = None) -> list[dict]:
     root = root or project_root()
-    return yaml.safe_load((root / "notebooks" / "toc.yaml").read_text())["notebooks"]
+    return load_yaml((root / "notebooks" / "toc.yaml").read_text())["notebooks"]
 
 
 def load_seed_questions(root: Path | None = None) -> dict[str, list[dict]]:
     root = root or project_root()
-    seeds = yaml.safe_load((root / "notebooks" / "seed_questions.yaml").read_text())["seeds"]
+    seeds = load_yaml((root / "notebooks" / "seed_questions.yaml").read_text())["seeds"]
     return {key: block["questions"] for key, block in seeds.items()}
 
 
