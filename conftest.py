@@ -7,11 +7,6 @@ import os
 import sys
 import tempfile
 
-# jsonschema imports rfc3987-syntax when it is installed (Jupyter's jsonschema[format-nongpl]
-# brings it), and that compiles a Lark grammar at import: 1.5-3 s in every test process.
-# Nothing here checks the "iri" formats it serves; a None entry makes the import fail fast.
-sys.modules.setdefault("rfc3987_syntax", None)
-
 _home = tempfile.mkdtemp(prefix="llmlab-test-home-")
 os.environ.update({
     "LLMLAB_BACKEND": "replay",
