@@ -32,7 +32,20 @@ os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [os.path.join(_home, "
 os.environ.pop("OPENAI_API_KEY", None)  # replay must never need it
 
 
+# Expected cost of a scope, longest first, so the two xdist workers (run with
+# --no-loadscope-reorder) finish together: the JupyterHub smoke test (~25 s) and
+# the tests that start kernels go first, the many quick unit tests fill the tail.
+_SLOW_TEST_MODULES = ("test_replay.py", "test_jupyter_replay.py", "test_pacing_and_grading.py", "test_labs.py")
+
+
+def _cost_rank(item) -> int:
+    if item.get_closest_marker("hub"):
+        return 0
+    path = item.path
+    if path.parent.name == "tests":
+        return 1 if path.name in _SLOW_TEST_MODULES else 3
+    return 2  # a notebook under nbval
+
+
 def pytest_collection_modifyitems(config, items):
-    """Start the slowest single test (the JupyterHub smoke test, ~30 s) first, so
-    under xdist it runs beside the notebooks instead of alone at the end."""
-    items.sort(key=lambda item: 0 if item.get_closest_marker("hub") else 1)
+    items.sort(key=_cost_rank)  # stable: a notebook's cells keep their order

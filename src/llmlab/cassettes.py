@@ -18,6 +18,8 @@ from typing import Any
 
 from urllib.parse import parse_qsl, urlparse
 
+from .config import load_yaml
+
 # Headers that identify a person, an account or a session. Removed from both
 # requests and responses before anything reaches disk.
 SECRET_HEADERS = (
@@ -199,18 +201,12 @@ def _match_failures(now: RecordedRequest, recorded: RecordedRequest) -> list[str
     return failures
 
 
-def _yaml_loader():
-    import yaml
-
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_cassette_file(path: Path) -> dict:
     """A cassette's YAML as vcrpy wrote it: {interactions, version, metadata}."""
     import yaml
 
     try:
-        data = yaml.load(path.read_bytes(), Loader=_yaml_loader()) or {}
+        data = load_yaml(path.read_bytes()) or {}
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())  # one line: where and what
         raise ReplayMissError(f"Cassette {path.name} is not valid YAML ({detail}); restore it from git "
