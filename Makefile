@@ -33,7 +33,10 @@ install-test:
 		echo "npm missing: the JupyterHub test will be skipped (install Node.js)"
 
 test: install-test  ## everything: unit tests, every notebook under nbval, live smoke tests
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest $(PYTEST_ARGS) -m "not browser"
+	@# Then the browser tests (JupyterLab driven by headless Chromium) with the machine to themselves:
+	@# beside three busy workers on two cores, JupyterLab can take minutes to render a notebook.
+	$(PYTHON) -m pytest -p no:xdist -m browser
 
 test-fast:  ## offline tests only, no install step, no live server
 	$(PYTHON) -m pytest $(PYTEST_ARGS) -m "not live and not browser"

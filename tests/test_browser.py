@@ -129,7 +129,12 @@ def test_topic_quiz_by_clicking(browser, jupyter):
 def test_mock_interview_by_clicking(browser, jupyter):
     page = _open_and_run_all(browser, jupyter, "quiz/mock_interview.ipynb")
     start = page.locator(".jp-OutputArea button", has_text="Start interview")
-    start.wait_for(timeout=180_000)
+    try:
+        start.wait_for(timeout=180_000)
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "mock_interview_failure.png"), full_page=True)
+        raise
     start.scroll_into_view_if_needed()
     start.click()
     page.wait_for_selector(".jp-OutputArea .widget-html:has-text('left · question 1 of 10')", timeout=40_000)

@@ -1,6 +1,5 @@
 """`llmlab doctor`: one OK/FAIL line per item, exit status by what the chosen mode needs."""
 
-import pytest
 from typer.testing import CliRunner
 
 from llmlab.cli import app
@@ -39,15 +38,3 @@ def test_doctor_broken_config_is_reported(monkeypatch, tmp_path):
     (tmp_path / "config.toml").write_text("backend = \n")
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 1 and "config.toml" in result.output
-
-
-@pytest.mark.live
-def test_doctor_against_the_running_local_server():
-    pytest.importorskip("llama_cpp")
-    from llmlab.local_server import running
-
-    with running():
-        result = runner.invoke(app, ["doctor", "--backend", "local"])
-    assert result.exit_code == 0, result.output
-    assert "OK   local server" in result.output
-    assert "OK   model smollm2-135m-instruct (chat): available" in result.output

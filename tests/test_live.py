@@ -136,3 +136,15 @@ def test_server_error_is_retried(server):
         client.chat.completions.create(model=local_server.CHAT_ALIAS, max_tokens=3,
                                        messages=[{"role": "robot", "content": "hi"}])
     assert err.value.status_code >= 500 and len(calls) == 3
+
+
+def test_doctor_against_the_running_local_server(server):
+    """Here, not in test_doctor.py: every test that needs the server shares this module's one."""
+    from typer.testing import CliRunner
+
+    from llmlab.cli import app
+
+    result = CliRunner().invoke(app, ["doctor", "--backend", "local"])
+    assert result.exit_code == 0, result.output
+    assert "OK   local server" in result.output
+    assert "OK   model smollm2-135m-instruct (chat): available" in result.output
