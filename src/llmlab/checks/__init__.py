@@ -91,3 +91,61 @@ def is_replay_miss(exc: BaseException | None) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def chat_completion(text: str | None, finish: str = "stop", refusal: str | None = None,
+                    usage: tuple[int, int] = (50, 9)) -> Any:
+    """A prepared ChatCompletion for a fake client to answer with."""
+    from openai.types.chat import ChatCompletion
+
+    return ChatCompletion.model_validate({
+        "id": "chatcmpl-lab", "object": "chat.completion", "created": 1767225600, "model": "fake-model",
+        "choices": [{"index": 0, "finish_reason": finish,
+                     "message": {"role": "assistant", "content": text, "refusal": refusal}}],
+        "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)},
+    })
+
+
+class FakeChatClient:
+    """Stands in for openai.OpenAI in the lab checks: keeps a deep copy of every
+    request's arguments in `requests` and every answer in `responses`.
+
+    Without `inner` it answers `prepared` in order (an exception in the list is
+    raised); with `inner` (lab.client) each request goes to the real, replayed API,
+    and a replay miss becomes `miss_hint`, while `limit` (with hint `over_limit`)
+    caps how many requests may go there. `too_many` is the hint when the learner
+    calls more often than `prepared` allows ({n} is the request number)."""
+
+    def __init__(self, prepared: list[Any] = (), inner: Any = None, *, miss_hint: str = "",
+                 too_many: str = "request {n} was not expected: you called the API more often than needed",
+                 limit: int | None = None, over_limit: str = ""):
+        import copy
+        from types import SimpleNamespace
+
+        self._copy = copy.deepcopy
+        self._prepared, self._inner = list(prepared), inner
+        self.miss_hint = miss_hint or "the request you sent is not the one the cassette recorded"
+        self.too_many, self.limit, self.over_limit = too_many, limit, over_limit
+        self.requests: list[dict] = []
+        self.responses: list[Any] = []
+        self.chat = SimpleNamespace(completions=SimpleNamespace(create=self._create))
+
+    def _create(self, *args: Any, **kwargs: Any) -> Any:
+        expect(not args, "call client.chat.completions.create with keyword arguments only")
+        self.requests.append(self._copy(kwargs))
+        n = len(self.requests)
+        if self._inner is not None:
+            expect(self.limit is None or n <= self.limit, self.over_limit.format(n=n))
+            try:
+                response = self._inner.chat.completions.create(**kwargs)
+            except Exception as exc:
+                if is_replay_miss(exc):
+                    raise AssertionError(self.miss_hint) from None
+                raise
+        else:
+            expect(bool(self._prepared), self.too_many.format(n=n))
+            response = self._prepared.pop(0)
+            if isinstance(response, BaseException):
+                raise response
+        self.responses.append(response)
+        return response

@@ -9,11 +9,10 @@ then run one chat turn with it.
 from __future__ import annotations
 
 import copy
-from types import SimpleNamespace
 from typing import Any, Callable
 
 from ..tokens import count_message_tokens
-from . import Case, Report, expect, is_replay_miss, run_cases
+from . import Case, FakeChatClient, Report, chat_completion, expect, run_cases
 
 MODEL = "gpt-4o"  # the tokenizer the fixed cases count with (o200k_base)
 REQUEST = {"temperature": 0, "max_tokens": 60}
@@ -187,48 +186,14 @@ def check_trim_to_budget(fn, quiet: bool = False) -> Report:
 
 # -- chat_turn ---------------------------------------------------------------------
 
-def _completion(text: str) -> Any:
-    from openai.types.chat import ChatCompletion
-
-    return ChatCompletion.model_validate({
-        "id": "chatcmpl-lab01", "object": "chat.completion", "created": 1767225600, "model": "fake-model",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-        "usage": {"prompt_tokens": 50, "completion_tokens": 9, "total_tokens": 59},
-    })
-
-
-class RecordingClient:
-    """Stands in for openai.OpenAI: notes each request's arguments. With `inner`
-    it passes the request on to a real client, otherwise it answers `replies` in order."""
-
-    def __init__(self, replies: list[str] | None = None, inner: Any = None, miss_hint: str = ""):
-        self.miss_hint = miss_hint or ("the request you sent is not the one the cassette recorded: send exactly "
-                                       "model, the trimmed messages, temperature=0 and max_tokens=60, nothing else")
-        self.requests: list[dict] = []
-        self.responses: list[Any] = []
-        self._replies = list(replies or [])
-        self._inner = inner
-        self.chat = SimpleNamespace(completions=SimpleNamespace(create=self._create))
-
-    def _create(self, *args: Any, **kwargs: Any) -> Any:
-        expect(not args, "call client.chat.completions.create with keyword arguments only")
-        self.requests.append(copy.deepcopy(kwargs))
-        if self._inner is not None:
-            try:
-                response = self._inner.chat.completions.create(**kwargs)
-            except Exception as exc:  # a replay miss means the request differs from the recorded one
-                if is_replay_miss(exc):
-                    raise AssertionError(self.miss_hint) from None
-                raise
-        else:
-            expect(bool(self._replies), "you called the API more often than expected")
-            response = _completion(self._replies.pop(0))
-        self.responses.append(response)
-        return response
+# The request the chat_turn cassette recorded, said back to a learner whose request differs.
+MISS_HINT = ("the request you sent is not the one the cassette recorded: send exactly "
+             "model, the trimmed messages, temperature=0 and max_tokens=60, nothing else")
+TOO_MANY = "request {n} was not expected: you called the API more often than expected"
 
 
 def _turn(fn, history, text, budget, replies=("Yes, use about 10% more water.",), model="fake-model"):
-    client = RecordingClient(list(replies))
+    client = FakeChatClient([chat_completion(r) for r in replies], too_many=TOO_MANY)
     reply = fn(client, model, history, text, budget)
     return client, reply
 
@@ -272,7 +237,8 @@ def _sends_trimmed(fn):
 def _trims_every_turn(fn):
     history = [SYSTEM]
     budget = _tokens([SYSTEM] + CHAT[-3:], "fake-model")
-    client = RecordingClient(["Start with a white loaf.", "About an hour.", "Bake at 220 °C."])
+    client = FakeChatClient([chat_completion(r) for r in ("Start with a white loaf.", "About an hour.", "Bake at 220 °C.")],
+                            too_many=TOO_MANY)
     for text in ("Where do I start with bread?", "How long should the dough rise?", "And the oven temperature?"):
         fn(client, "fake-model", history, text, budget)
     for sent in client.requests:
@@ -284,7 +250,7 @@ def _trims_every_turn(fn):
 
 def _live(client, model):
     def run(fn):
-        spy = RecordingClient(inner=client)
+        spy = FakeChatClient(inner=client, miss_hint=MISS_HINT)
         history = [{"role": "system", "content": "You are a friendly travel assistant. Answer in one sentence."}]
         budget = 60
         replies = []

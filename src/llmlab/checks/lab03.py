@@ -12,10 +12,9 @@ import copy
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from types import SimpleNamespace
 from typing import Any
 
-from . import Case, Report, expect, is_replay_miss, run_cases
+from . import Case, FakeChatClient, Report, expect, is_replay_miss, run_cases
 
 
 def completion(content: str | None = None, tool_calls: list[tuple[str, str, str]] = (), finish: str | None = None,
@@ -33,26 +32,6 @@ def completion(content: str | None = None, tool_calls: list[tuple[str, str, str]
                      "finish_reason": finish or ("tool_calls" if tool_calls else "stop")}],
         "usage": {"prompt_tokens": 80, "completion_tokens": 12, "total_tokens": 92},
     })
-
-
-class ScriptedClient:
-    """Stands in for openai.OpenAI: answers chat.completions.create with prepared
-    responses in order and keeps a deep copy of every request's arguments."""
-
-    def __init__(self, responses: list[Any]):
-        self.responses = list(responses)
-        self.requests: list[dict] = []
-        self.chat = SimpleNamespace(completions=SimpleNamespace(create=self._create))
-
-    def _create(self, *args: Any, **kwargs: Any) -> Any:
-        expect(not args, "call client.chat.completions.create with keyword arguments only")
-        self.requests.append(copy.deepcopy(kwargs))
-        expect(bool(self.responses), f"request {len(self.requests)} was not expected: the model had already "
-                                     "answered in text, or the round limit was ignored")
-        response = self.responses.pop(0)
-        if isinstance(response, BaseException):
-            raise response
-        return response
 
 
 def _tool(name: str, description: str, properties: dict, required: list[str]) -> dict:
@@ -102,7 +81,8 @@ def _registry() -> Registry:
 
 
 def _run(fn, responses, *, registry=None, messages=None, tools=None, **kwargs):
-    client = ScriptedClient(responses)
+    client = FakeChatClient(responses, too_many=(
+        "request {n} was not expected: the model had already answered in text, or the round limit was ignored"))
     registry = _registry() if registry is None else registry
     messages = copy.deepcopy(MESSAGES if messages is None else messages)
     before = copy.deepcopy(messages)

@@ -13,12 +13,11 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from types import SimpleNamespace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from . import Case, Report, expect, is_replay_miss, run_cases
+from . import Case, FakeChatClient, Report, expect, run_cases
 
 SYSTEM_PROMPT = (
     "You extract invoices. Reply with one JSON object with exactly these keys: invoice_number (string), "
@@ -333,38 +332,15 @@ def _completion(content: str | None, finish: str = "stop", refusal: str | None =
     })
 
 
-class ScriptedClient:
-    """Stands in for openai.OpenAI: answers prepared responses in order, keeps a copy
-    of every request; with `inner` it passes each request on to a real client."""
-
-    def __init__(self, responses: list[Any] = (), inner: Any = None):
-        self.responses = list(responses)
-        self.requests: list[dict] = []
-        self.replies: list[Any] = []
-        self._inner = inner
-        self.chat = SimpleNamespace(completions=SimpleNamespace(create=self._create))
-
-    def _create(self, *args: Any, **kwargs: Any) -> Any:
-        expect(not args, "call client.chat.completions.create with keyword arguments only")
-        self.requests.append(copy.deepcopy(kwargs))
-        if self._inner is not None:
-            expect(len(self.requests) <= 2, "a third request: the first reply plus ONE repair is the limit")
-            try:
-                response = self._inner.chat.completions.create(**kwargs)
-            except Exception as exc:
-
-                if is_replay_miss(exc):
-                    raise AssertionError(
-                        "a request differs from the recorded one: send model, the messages (SYSTEM_PROMPT, the "
-                        "text, then repair_messages(...) for the repair), response_format, temperature=0 and "
-                        "max_tokens=250, nothing else") from None
-                raise
-        else:
-            expect(bool(self.responses), f"request {len(self.requests)} was not expected: after the first reply "
-                                         "and ONE repair request, give up (raise ExtractionError)")
-            response = self.responses.pop(0)
-        self.replies.append(response)
-        return response
+def _fake_client(prepared: list[Any] = (), inner: Any = None) -> FakeChatClient:
+    return FakeChatClient(
+        prepared, inner,
+        too_many="request {n} was not expected: after the first reply and ONE repair request, give up "
+                 "(raise ExtractionError)",
+        limit=2, over_limit="a third request: the first reply plus ONE repair is the limit",
+        miss_hint="a request differs from the recorded one: send model, the messages (SYSTEM_PROMPT, the text, then "
+                  "repair_messages(...) for the repair), response_format, temperature=0 and max_tokens=250, nothing "
+                  "else")
 
 
 JSON_OBJECT = {"type": "json_object"}
@@ -376,7 +352,7 @@ def _strict_format() -> dict:
 
 
 def _run(fn, replies, strict=False, text=INVOICE_TEXT, model="fake-model"):
-    client = ScriptedClient([r if not isinstance(r, str) else _completion(r) for r in replies])
+    client = _fake_client([r if not isinstance(r, str) else _completion(r) for r in replies])
     try:
         result = fn(client, model, text, strict=strict) if strict else fn(client, model, text)
     except Exception as exc:  # noqa: BLE001 - a give-up where a valid reply came is a finding
@@ -394,8 +370,8 @@ def _expect_invoice(result: Any) -> None:
                                                     "(Invoice.model_validate_json(content))")
 
 
-def _expect_extraction_error(fn, replies, strict=False) -> tuple[ScriptedClient, Exception]:
-    client = ScriptedClient([r if not isinstance(r, str) else _completion(r) for r in replies])
+def _expect_extraction_error(fn, replies, strict=False) -> tuple[FakeChatClient, Exception]:
+    client = _fake_client([r if not isinstance(r, str) else _completion(r) for r in replies])
     try:
         result = fn(client, "fake-model", INVOICE_TEXT, strict=strict) if strict else fn(client, "fake-model",
                                                                                          INVOICE_TEXT)
@@ -496,7 +472,7 @@ def _refusal(fn):
 
 def _live(client, model, strict):
     def run(fn):
-        spy = ScriptedClient(inner=client)
+        spy = _fake_client(inner=client)
         try:
             result = fn(spy, model, INVOICE_TEXT, strict=strict) if strict else fn(spy, model, INVOICE_TEXT)
         except (AssertionError, NotImplementedError):
@@ -505,14 +481,14 @@ def _live(client, model, strict):
             expect(type(exc).__name__ == "ExtractionError",
                    f"the real extraction ended in {type(exc).__name__}: {exc}")
             expect(len(spy.requests) == 2, "the real extraction gave up without its one repair request")
-            texts = [r.choices[0].message.content for r in spy.replies]
+            texts = [r.choices[0].message.content for r in spy.responses]
             expect(getattr(exc, "replies", None) == texts, "ExtractionError.replies holds the real raw replies")
             result = None
         expect(spy.requests[0].get("messages") == MESSAGES, "the first real request sends SYSTEM_PROMPT and the text")
         fmt = _strict_format() if strict else JSON_OBJECT
         expect(spy.requests[0].get("response_format") == fmt, "response_format does not match strict=" + str(strict))
         if len(spy.requests) == 2:
-            first = spy.replies[0].choices[0].message.content
+            first = spy.responses[0].choices[0].message.content
             want = _reference_repair(MESSAGES, first, _error_for(first))
             expect(spy.requests[1].get("messages") == want,
                    "the real repair request must carry the first reply and its validation errors")

@@ -11,8 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import Case, Report, expect, run_cases
-from .lab01 import RecordingClient
+from . import Case, FakeChatClient, Report, chat_completion, expect, run_cases
 
 SUMMARY_INSTRUCTIONS = (
     "You write the memory of a chat assistant. Summarise the conversation below in at most three short "
@@ -45,7 +44,8 @@ def _summary(text: str) -> dict:
 
 
 def _compact(fn, history, keep_last=2, max_summary_tokens=120, replies=(FAKE_SUMMARY,), model="fake-model"):
-    client = RecordingClient(list(replies))
+    client = FakeChatClient([chat_completion(r) for r in replies],
+                            too_many="request {n} was not expected: you called the API more often than expected")
     history = copy.deepcopy(history)
     before = copy.deepcopy(history)
     out = fn(history, client, model, keep_last, max_summary_tokens)
@@ -131,7 +131,7 @@ def _keep_none(fn):
 
 def _live(client, model):
     def run(fn):
-        spy = RecordingClient(inner=client, miss_hint=(
+        spy = FakeChatClient(inner=client, miss_hint=(
             "the summary request differs from the recorded one: send only model, the two messages (instructions, "
             "transcript), max_tokens and temperature=0, as in 'the summary request' case"))
         history = [SYSTEM] + TURNS[:6]
