@@ -12,10 +12,10 @@ def show(topic: str, lab=None):
 
 
 def mock_interview(lab=None, **options):
-    """A timed mock interview drawn from the whole bank, weighted to past mistakes."""
-    from .mock import MockInterview
-
+    """A timed mock interview drawn from the whole bank: questions due for review first, then new ones."""
     from IPython.display import display
+
+    from .mock import MockInterview
 
     interview = MockInterview(lab=lab, **options)
     display(interview)

@@ -72,6 +72,8 @@ class OpenAnswer(_Question):
     type: Literal["open"]
     model_answer: str = Field(min_length=30)
     rubric: list[str] = Field(min_length=2, description="points a good answer makes")
+    must_not_claim: list[str] = Field(default_factory=list,
+                                      description="false statements; an answer that makes one loses a rubric point")
 
 
 Question = Union[SingleChoice, MultipleChoice, Numeric, OpenAnswer]

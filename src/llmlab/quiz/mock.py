@@ -1,69 +1,24 @@
-"""A timed mock interview: choose length, topics and level; questions drawn at
-random, weighted towards past mistakes; a report by topic at the end."""
+"""The timed mock interview as a widget: choose length, topics and level; questions
+come due-for-review first, then new, then the rest (interview.py, schedule.py);
+a report by topic at the end. The terminal version is terminal.py."""
 
 from __future__ import annotations
 
 import random
 import threading
 import time
-from dataclasses import dataclass
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import ipywidgets as w
 
 from . import bank as qb
 from .grading import Result
+from .interview import Report, draw, make_report, pool_for
 from .progress import Progress
+from .sitting import Sitting
 from .widgets import QuestionCard
 
-
-def draw(pool: Sequence[qb.Question], progress: Progress, n: int, rng: random.Random) -> list[qb.Question]:
-    """Weighted sampling without replacement (Efraimidis-Spirakis keys)."""
-    keyed = sorted(pool, key=lambda q: rng.random() ** (1.0 / progress.weight(q.id)), reverse=True)
-    return keyed[:n]
-
-
-def pool_for(topics: Optional[Sequence[str]] = None, level: str = "any") -> list[qb.Question]:
-    questions = qb.questions()
-    if topics:
-        wanted = {t.split("_", 1)[0] for t in topics}
-        questions = [q for q in questions if q.id[:2] in wanted]
-    if level != "any":
-        questions = [q for q in questions if q.difficulty == level]
-    return questions
-
-
-@dataclass
-class Report:
-    by_topic: dict[str, float]
-    weakest: list[str]
-    retry: list[str]
-    total: float
-    answered: int
-    asked: int
-
-    def lines(self) -> list[str]:
-        from ..toc import load_toc
-
-        toc = {e["number"]: e for e in load_toc()}
-        out = [f"Score {self.total:g} / {self.asked} ({self.answered} answered)."]
-        for topic in self.weakest:
-            e = toc.get(topic, {})
-            lab = f", lab labs/{e['lab']}.ipynb" if e.get("lab") else ""
-            out.append(f"Revise {topic}: notebooks/{e.get('file', '?')}{lab} ({self.by_topic[topic]:.0%})")
-        if self.retry:
-            out.append("Retry: " + ", ".join(self.retry))
-        return out
-
-
-def make_report(asked: Sequence[qb.Question], results: dict[str, Result]) -> Report:
-    by_topic: dict[str, list[float]] = {}
-    for q in asked:
-        by_topic.setdefault(q.id[:2], []).append(results[q.id].score if q.id in results else 0.0)
-    means = {t: sum(v) / len(v) for t, v in sorted(by_topic.items())}
-    weakest = [t for t, s in sorted(means.items(), key=lambda kv: (kv[1], kv[0])) if s < 0.75][:3]
-    retry = [q.id for q in asked if q.id not in results or not results[q.id].correct]
-    return Report(means, weakest, retry, round(sum(r.score for r in results.values()), 2), len(results), len(asked))
+__all__ = ["MockInterview", "Report", "draw", "make_report", "pool_for"]
 
 
 class MockInterview(w.VBox):
@@ -71,9 +26,9 @@ class MockInterview(w.VBox):
                  level: str = "any", seed: int | None = None, progress: Progress | None = None,
                  clock: bool = True):
         self.lab, self.progress = lab, progress or Progress.load()
+        self.sitting = Sitting.begin(self.progress)  # fixes option order; keeps each first answer
         self.rng = random.Random(seed)
         self.clock = clock
-        self.results: dict[str, Result] = {}
         self.asked: list[qb.Question] = []
         self.index = 0
         self.remaining = 0.0
@@ -92,6 +47,10 @@ class MockInterview(w.VBox):
         self.setup = w.VBox([self.minutes, self.count, self.topics, self.level, self.start_button])
         super().__init__(children=[w.HTML("<h3>Mock interview</h3>"), self.setup, self.status, self.stage])
 
+    @property
+    def results(self) -> dict[str, Result]:
+        return self.sitting.results
+
     # -- flow -----------------------------------------------------------
     def start(self) -> None:
         pool = pool_for(self.topics.value, self.level.value)
@@ -99,7 +58,7 @@ class MockInterview(w.VBox):
             self.status.value = "No questions match these topics and level; widen the choice."
             return
         self.asked = draw(pool, self.progress, self.count.value, self.rng)
-        self.results, self.index = {}, 0
+        self.index = 0
         self.remaining = self.minutes.value * 60.0
         self.setup.layout.display = "none"
         self._show_question()
@@ -131,15 +90,11 @@ class MockInterview(w.VBox):
 
     def _show_question(self) -> None:
         q = self.asked[self.index]
-        self.card = QuestionCard(q, q.id[:2], self.index + 1, self._on_result, self.lab)
+        self.card = QuestionCard(q, q.id[:2], self.index + 1, None, self.lab, self.sitting)
         self.next_button = w.Button(description="Next" if self.index + 1 < len(self.asked) else "Finish")
         self.next_button.on_click(lambda _: self.next())
         self.stage.children = [self.card, self.next_button]
         self._status()
-
-    def _on_result(self, result: Result) -> None:
-        self.results[result.question_id] = result
-        self.progress.record(result.question_id, result.question_id[:2], result.score)
 
     def next(self) -> None:
         self.index += 1
@@ -166,7 +121,7 @@ def _plot(report: Report) -> None:
     import matplotlib.pyplot as plt
 
     topics = list(report.by_topic)
-    fig, ax = plt.subplots(figsize=(max(4, len(topics) * 0.6), 2.6))
+    _fig, ax = plt.subplots(figsize=(max(4, len(topics) * 0.6), 2.6))
     ax.bar(topics, [report.by_topic[t] * 100 for t in topics],
            color=["#c62828" if report.by_topic[t] < 0.75 else "#2e7d32" for t in topics])
     ax.set_ylim(0, 100)
