@@ -5,7 +5,7 @@ import pytest
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion
 
-from llmlab import tokens
+from llmlab import catalogue, tokens
 from llmlab.costs import BudgetExceededError, BudgetGuard, CostTracker, spend_alerts, usage_tokens
 
 
@@ -45,7 +45,8 @@ def test_usage_tokens_reads_every_usage_shape():
 def test_record_prices_by_the_answering_model():
     tracker = CostTracker()
     rec = tracker.record(completion("gpt-4o-mini", 1_000_000, 1_000_000), feature="chat")
-    assert rec.cost_usd == pytest.approx(0.15 + 0.60)
+    listed = catalogue.price("gpt-4o-mini")
+    assert rec.cost_usd == pytest.approx(listed.input + listed.output)
     assert rec.priced_as == "gpt-4o-mini" and rec.total_tokens == 2_000_000
 
 

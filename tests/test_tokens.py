@@ -2,7 +2,7 @@ import hashlib
 
 import pytest
 
-from llmlab import tokens
+from llmlab import catalogue, tokens
 
 
 def test_tiktoken_loads_offline_from_the_wheel(tmp_path, monkeypatch):
@@ -21,10 +21,26 @@ def test_message_count_adds_framing():
 
 
 def test_cost_uses_cached_rate():
+    listed = catalogue.price("gpt-4o")  # prices live in src/llmlab/catalogue.yaml
     full = tokens.cost("gpt-4o", 1_000_000, 0)
     cached = tokens.cost("gpt-4o", 1_000_000, 0, cached_tokens=1_000_000)
-    assert full.total == pytest.approx(2.50)
-    assert cached.total == pytest.approx(1.25)
+    assert full.total == pytest.approx(listed.input)
+    assert cached.total == pytest.approx(listed.cached_input)
+    assert cached.total < full.total
+
+
+def test_prices_come_from_the_catalogue():
+    assert tokens.PRICES == catalogue.token_prices()
+    assert tokens.PRICES_AS_OF == str(catalogue.checked())
+    listed = catalogue.price("gpt-4.1-mini")
+    assert tokens.price("gpt-4.1-mini") == (listed.input, listed.cached_input, listed.output)
+    assert tokens.price("claude-sonnet-4") == tokens.PRICES["claude-sonnet-4-20250514"]  # kit alias
+    assert tokens.price("local") == (0.0, 0.0, 0.0)
+
+
+def test_media_models_are_not_priced_per_token():
+    with pytest.raises(tokens.UnknownPriceError):
+        tokens.price("gpt-4o-mini-tts")  # not gpt-4o-mini's price by prefix
 
 
 def test_dated_snapshot_uses_family_price():

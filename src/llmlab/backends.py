@@ -84,22 +84,35 @@ LOCAL_PORT = int(os.environ.get("LLMLAB_LOCAL_PORT", "8765"))
 
 _ALL = frozenset(CAPABILITIES)
 
+# Default models per role come from the dated model catalogue
+# (src/llmlab/catalogue.yaml, docs/catalogue.md): current models only, with sources.
+# A role the catalogue leaves empty (no model without an announced shutdown)
+# drops its capability, with the catalogue's reason as the note.
+_ROLE_CAPABILITY = {"embed": "embeddings", "vision": "vision", "images": "images", "speech": "speech",
+                    "transcription": "transcription", "moderation": "moderation"}
+
+
+def _catalogue_models(provider: str) -> Models:
+    from . import catalogue
+
+    return Models(**{role: catalogue.default_model(provider, role) for role in Models.__dataclass_fields__})
+
+
+def _catalogue_gaps(provider: str) -> dict[str, str]:
+    from . import catalogue
+
+    return {_ROLE_CAPABILITY[role]: entry.why for role, entry in catalogue.defaults(provider).items()
+            if entry.model is None and role in _ROLE_CAPABILITY}
+
+
 OPENAI = Backend(
     name="openai",
     base_url="https://api.openai.com/v1",
-    models=Models(
-        chat="gpt-4.1-mini",
-        tools="gpt-4.1-mini",
-        embed="text-embedding-3-small",
-        vision="gpt-4.1-mini",
-        images="gpt-image-1",
-        speech="gpt-4o-mini-tts",
-        transcription="gpt-4o-mini-transcribe",
-        moderation="omni-moderation-latest",
-    ),
-    capabilities=_ALL,
+    models=_catalogue_models("openai"),
+    capabilities=_ALL - frozenset(_catalogue_gaps("openai")),
     server="OpenAI API",
     key_env="OPENAI_API_KEY",
+    notes=_catalogue_gaps("openai"),
 )
 
 # From Ollama's OpenAI-compatibility docs: tool_choice and n are ignored, and
@@ -107,7 +120,7 @@ OPENAI = Backend(
 OLLAMA = Backend(
     name="ollama",
     base_url="http://localhost:11434/v1",
-    models=Models(chat="llama3.2:3b", tools="qwen3:4b", embed="nomic-embed-text", vision="gemma3:4b"),
+    models=_catalogue_models("ollama"),
     capabilities=frozenset(
         {"chat", "stream", "stream_usage", "tools", "tool_choice_auto", "parallel_tools", "seed",
          "json_object", "json_schema", "logprobs", "embeddings", "vision", "responses",

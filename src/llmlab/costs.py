@@ -74,8 +74,8 @@ class Summary:
 class CostTracker:
     """Records every call's tokens and cost, tagged with the feature that made it.
 
-    price_as: None prices each call by the model that answered (it must be in
-    llmlab.tokens.PRICES); a string prices every call as that model (handy for
+    price_as: None prices each call by the model that answered (it must have a
+    per-token price in the model catalogue, llmlab.tokens.PRICES); a string prices every call as that model (handy for
     "what would this traffic cost on gpt-4.1-mini"); a mapping translates model
     names to price entries, falling back to the model's own name.
     large_call_tokens: a call using more tokens than this is reported by

@@ -11,7 +11,7 @@ from pathlib import Path
 from .config import load_yaml
 
 HEADER = "x-llmlab-illustrative"
-SOURCE = "written from the OpenAI API reference (shared/ref/openai-openapi.json); not a recording"
+SOURCE = "written from the OpenAI API reference (vendor/openai-openapi/openapi.json); not a recording"
 
 
 def source_path(cassette_dir: Path, notebook: str) -> Path:
@@ -63,4 +63,20 @@ def merge_into(session, cassette_dir: Path, notebook: str) -> None:
         session.cassette.append(request, response)
         added.append(entry["capability"])
     if added:
-        session.set_metadata("illustrative", {"capabilities": sorted(set(added)), "source": SOURCE})
+        session.set_metadata("illustrative", {"capabilities": sorted(set(added)), "models": models_used(
+            [e for e in load(cassette_dir, notebook) if e["capability"] in added]), "source": SOURCE})
+
+
+# Capabilities that are also model roles (llmlab.backends.Models): replay names the model
+# the illustrative request was written for, not whatever the openai backend uses today.
+ROLE_CAPABILITIES = ("vision", "images", "speech", "transcription", "moderation")
+
+
+def models_used(entries: list[dict]) -> dict[str, str]:
+    """role -> model, from the illustrative requests' JSON bodies."""
+    found: dict[str, str] = {}
+    for entry in entries:
+        body = entry["request"].get("body")
+        if entry["capability"] in ROLE_CAPABILITIES and isinstance(body, dict) and body.get("model"):
+            found.setdefault(entry["capability"], body["model"])
+    return found

@@ -287,8 +287,11 @@ def start(notebook: str, backend: str | None = None, *, models: dict[str, str] |
         if prov is None:
             raise cs.ReplayMissError(f"Cassette {session.path.name} has no provenance; re-record it with: "
                                      f"llmlab record {notebook} --backend local")
+        # The models a cassette was made with: recorded roles, then the roles its illustrative
+        # responses were written for, then (for roles neither has) today's openai defaults.
         recorded = {k: v for k, v in prov.models.items() if v}
-        model_set = replace(bk.OPENAI.models, **recorded)
+        written_for = meta.get("illustrative", {}).get("models", {})
+        model_set = replace(bk.OPENAI.models, **{**written_for, **recorded})
         illustrative = frozenset(meta.get("illustrative", {}).get("capabilities", []))
         timings = {t["interaction"]: t["chunks"] for t in meta.get("stream_timing", [])}
         lab = Lab(notebook=notebook, backend="replay", mode="replay", models=model_set,

@@ -1,5 +1,6 @@
 """Tokens and money: tiktoken working offline, chat-message counting the way
-the API bills it, and a dated price table. Only this module knows prices."""
+the API bills it, and per-token prices read from the dated model catalogue
+(llmlab.catalogue, src/llmlab/catalogue.yaml), the one place prices live."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
+
+from . import catalogue
 
 _BLOB = "https://openaipublic.blob.core.windows.net/encodings/{}.tiktoken"
 _OFFLINE_ENCODINGS = ("o200k_base", "cl100k_base")
@@ -129,31 +132,12 @@ def count_message_tokens(messages: Iterable[dict[str, Any]], model: str = "gpt-4
     return total
 
 
-# USD per million tokens: (input, cached input, output). List prices as the
-# authors last checked them on PRICES_AS_OF; providers change them, so check
-# the provider's pricing page before quoting a figure.
-PRICES_AS_OF = "2025-08-15"
-PRICES: dict[str, tuple[float, float, float]] = {
-    "gpt-4o": (2.50, 1.25, 10.00),
-    "gpt-4o-mini": (0.15, 0.075, 0.60),
-    "gpt-4-turbo": (10.00, 10.00, 30.00),
-    "gpt-4.1": (2.00, 0.50, 8.00),
-    "gpt-4.1-mini": (0.40, 0.10, 1.60),
-    "gpt-4.1-nano": (0.10, 0.025, 0.40),
-    "gpt-5": (1.25, 0.125, 10.00),
-    "gpt-5-mini": (0.25, 0.025, 2.00),
-    "gpt-5-nano": (0.05, 0.005, 0.40),
-    "o4-mini": (1.10, 0.275, 4.40),
-    "text-embedding-3-small": (0.02, 0.02, 0.0),
-    "text-embedding-3-large": (0.13, 0.13, 0.0),
-    "claude-sonnet-4": (3.00, 0.30, 15.00),
-    "claude-haiku-3.5": (0.80, 0.08, 4.00),
-    "claude-opus-4.1": (15.00, 1.50, 75.00),
-    "gemini-2.5-flash": (0.30, 0.075, 2.50),
-    "gemini-2.5-pro": (1.25, 0.31, 10.00),
-    # Models you run yourself cost hardware and power, not tokens.
-    "local": (0.0, 0.0, 0.0),
-}
+# USD per million tokens: (input, cached input, output), for every model the
+# catalogue (src/llmlab/catalogue.yaml) prices per text token, by id, alias and
+# dated snapshot. PRICES_AS_OF is the date the catalogue's sources were read;
+# providers change prices, so check the provider's pricing page before quoting one.
+PRICES_AS_OF = str(catalogue.checked())
+PRICES: dict[str, tuple[float, float, float]] = catalogue.token_prices()
 
 
 class UnknownPriceError(KeyError):
@@ -171,12 +155,19 @@ class Cost:
 
 
 def price(model: str) -> tuple[float, float, float]:
+    """(input, cached input, output) USD per 1M tokens for a model, an alias or a
+    dated snapshot (gpt-4o-2024-08-06 is priced as gpt-4o)."""
     if model in PRICES:
         return PRICES[model]
-    for name in sorted(PRICES, key=len, reverse=True):  # dated snapshots: gpt-4o-2024-08-06
+    known = catalogue.find(model)
+    if known is not None:  # a media model (images, speech, transcription) or one without a sourced price
+        raise UnknownPriceError(f"{model!r} has no per-token price in the catalogue checked {PRICES_AS_OF} "
+                                "(see llmlab.catalogue.price for its own unit)")
+    for name in sorted(PRICES, key=len, reverse=True):  # other snapshots of a priced family
         if model.startswith(name):
             return PRICES[name]
-    raise UnknownPriceError(f"No price for {model!r} in the table dated {PRICES_AS_OF}; add it to llmlab.tokens.PRICES")
+    raise UnknownPriceError(f"No price for {model!r} in the catalogue checked {PRICES_AS_OF}; "
+                            "add it to src/llmlab/catalogue.yaml (docs/catalogue.md)")
 
 
 def cost(model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> Cost:
