@@ -32,14 +32,14 @@ os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [os.path.join(_home, "
 os.environ.pop("OPENAI_API_KEY", None)  # replay must never need it
 
 
-# Expected cost of a scope, longest first, so the two xdist workers (run with
+# Expected cost of a scope, longest first, so the xdist workers (run with
 # --no-loadscope-reorder) finish together: the JupyterHub smoke test (~25 s) and
 # the tests that start kernels go first, the many quick unit tests fill the tail.
 _SLOW_TEST_MODULES = ("test_replay.py", "test_jupyter_replay.py", "test_pacing_and_grading.py", "test_labs.py")
 
 
 def _cost_rank(item) -> int:
-    if item.get_closest_marker("hub"):
+    if item.get_closest_marker("hub") or item.get_closest_marker("binder"):
         return 0
     path = item.path
     if path.parent.name == "tests":

@@ -5,25 +5,21 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx2
+import nbformat
 import pytest
+from helpers import free_port
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +39,17 @@ def jupyter(tmp_path_factory):
     site = home / "site"
     for folder in ("notebooks", "quiz", "cassettes"):
         shutil.copytree(ROOT / folder, site / folder)
-    port, token = _free_port(), secrets.token_hex(16)
+    # Without committed outputs nothing on the page can be matched before this run made it.
+    for path in [*site.glob("notebooks/*.ipynb"), *site.glob("quiz/*.ipynb")]:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nbformat.write(nb, path)
+    port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "LLMLAB_HOME": str(home), "LLMLAB_ROOT": str(site), "LLMLAB_BACKEND": "replay", "LLMLAB_PACE": "0",
-           "LLMLAB_STRICT_REPLAY": "0", "JUPYTERLAB_SETTINGS_DIR": str(home / "settings")}
+           "LLMLAB_STRICT_REPLAY": "0", "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={site}", "--ServerApp.open_browser=False",
@@ -79,28 +83,76 @@ def browser(jupyter):
         b.close()
 
 
+def _kernel_idle(page) -> bool:
+    return page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count() > 0
+
+
+def _wait_until(page, what: str, condition, timeout: float) -> None:
+    """Poll what the page really shows (kernel state, prompts) instead of racing a fixed selector."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        # JupyterLab sometimes asks which kernel to use even when the notebook names one.
+        if page.locator(".jp-Dialog .jp-mod-accept").count():
+            page.locator(".jp-Dialog .jp-mod-accept").first.click()
+        if condition():
+            return
+        time.sleep(0.5)
+    ARTIFACTS.mkdir(exist_ok=True)
+    slug = re.sub(r"\W+", "_", what)
+    page.screenshot(path=str(ARTIFACTS / f"timeout_{slug}.png"), full_page=True)
+    raise AssertionError(f"JupyterLab: {what} did not happen within {timeout:.0f} s")
+
+
+# Every code cell's prompt holds a number once it has run; "*" while queued or running.
+_ALL_RAN = """() => {
+  const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')];
+  return prompts.length > 0 && prompts.every(p => /\[\d+\]/.test(p.textContent));
+}"""
+
+
+_ANY_STARTED = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')]
+  .some(p => /\[(\d+|\*)\]/.test(p.textContent))"""
+
+
+def _kernel_settled(base: str, token: str, notebook: str) -> bool:
+    """One session for the notebook, one kernel on the server, and it is idle. On a cold start
+    JupyterLab may start a kernel, replace it, and only then connect: a Run All sent to the
+    first one is lost."""
+    sessions = httpx2.get(f"{base}/api/sessions?token={token}", timeout=5).json()
+    kernels = httpx2.get(f"{base}/api/kernels?token={token}", timeout=5).json()
+    mine = [s for s in sessions if s["path"] == notebook]
+    return len(mine) == 1 and len(kernels) == len(sessions) and mine[0]["kernel"]["execution_state"] == "idle"
+
+
 def _open_and_run_all(browser, jupyter, notebook: str):
     base, token, *_ = jupyter
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{base}/lab/tree/{notebook}?token={token}")
-    page.wait_for_selector(".jp-Notebook", timeout=120_000)
-    # JupyterLab sometimes asks which kernel to use even when the notebook names one.
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if page.locator(".jp-Dialog .jp-mod-accept").count():
-            page.locator(".jp-Dialog .jp-mod-accept").first.click()
-        if page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count():
+    # ?reset: a fresh workspace, so no tab from an earlier test is restored beside this notebook.
+    page.goto(f"{base}/lab/tree/{notebook}?reset&token={token}")
+    page.wait_for_selector(".jp-Notebook", timeout=180_000)
+    settled = []
+
+    def steady() -> bool:  # settled on three checks in a row, 0.5 s apart
+        settled.append(_kernel_settled(base, token, notebook) and _kernel_idle(page))
+        return len(settled) >= 3 and all(settled[-3:])
+
+    _wait_until(page, "kernel ready", steady, 180)
+    for _attempt in range(3):
+        page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        try:
+            _wait_until(page, "first cell started", lambda: page.evaluate(_ANY_STARTED), 20)
             break
-        time.sleep(0.5)
-    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        except AssertionError:
+            continue  # the click reached a kernel that was going away: send Run All again
+    _wait_until(page, "every cell run", lambda: page.evaluate(_ALL_RAN) and _kernel_idle(page), 300)
     return page
 
 
 def test_topic_quiz_by_clicking(browser, jupyter):
     page = _open_and_run_all(browser, jupyter, "notebooks/01_chat_completions.ipynb")
     quiz = page.locator(".jp-OutputArea-output", has_text="Quiz 01:").last
-    quiz.wait_for(timeout=180_000)
+    quiz.wait_for(timeout=60_000)
     quiz.scroll_into_view_if_needed()
     # Q1's right answer is "A model name and a list of messages"; Q3's is "assistant".
     q1 = page.locator(".jp-OutputArea .widget-radio-box").nth(0)
@@ -119,6 +171,14 @@ def test_topic_quiz_by_clicking(browser, jupyter):
     page.wait_for_selector(".jp-OutputArea .widget-html:has-text('✘')", timeout=40_000)
     score = page.locator(".jp-OutputArea .widget-html", has_text="Score:").last.inner_text()
     assert re.search(r"Score: 1 / 7 \(2 of 7 answered\)", score), score
+    # The first answer counts: Q3's Check is now disabled, and forcing the right answer through changes nothing.
+    check3 = page.locator(".jp-OutputArea button", has_text="Check").nth(2)
+    assert check3.is_disabled(), "Check stays active after the first answer"
+    q3.locator("label", has_text="assistant").click(force=True)
+    check3.click(force=True)
+    page.wait_for_timeout(1500)
+    score = page.locator(".jp-OutputArea .widget-html", has_text="Score:").last.inner_text()
+    assert re.search(r"Score: 1 / 7 \(2 of 7 answered\)", score), f"a second answer changed the score: {score}"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "topic_quiz.png"), full_page=False)
     page.close()

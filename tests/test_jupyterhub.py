@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from helpers import free_port
 
 from llmlab.config import project_root
 
@@ -46,11 +46,6 @@ def _missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def hub():
@@ -61,7 +56,7 @@ def hub():
 
     # not pytest's tmp_path: other pytest runs on the machine prune those while the hub runs
     state = Path(tempfile.mkdtemp(prefix="llmlab-hub-"))
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LLMLAB_HUB_PASSWORD": PASSWORD, "LLMLAB_HUB_PORT": str(port),
            "LLMLAB_HUB_STATE": str(state)}
     env.pop("LLMLAB_BACKEND", None)  # the config must put learners in replay by itself

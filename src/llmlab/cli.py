@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -160,6 +161,10 @@ def lab(ctx: typer.Context,
             f"--LabApp.default_url=/lab/tree/{notebook}", *ctx.args]
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args:
         args.append("--allow-root")  # containers and CI machines often run as root
+    # The kit's own Jupyter config dir comes first on the search path: it switches off JupyterLab's
+    # "get news?" pop-up for this launch only, without touching the learner's settings.
+    os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+        filter(None, [str(Path(__file__).parent / "jupyter_config"), os.environ.get("JUPYTER_CONFIG_PATH")]))
     os.execv(sys.executable, args)
 
 

@@ -61,9 +61,12 @@ def _env(**values: str | None) -> Iterator[None]:
 def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
     """Run a notebook top to bottom in one fresh kernel, in its own folder."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    # store_widget_state=False: saved widget state would show a stale, dead copy of each quiz
+    # (options in bank order, answers included) before the learner runs a cell.
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False, record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
+    nb.metadata.pop("widgets", None)
     return nb
 
 

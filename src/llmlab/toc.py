@@ -15,10 +15,14 @@ def load_toc(root: Path | None = None) -> list[dict]:
     return load_yaml((root / "notebooks" / "toc.yaml").read_text())["notebooks"]
 
 
-def load_seed_questions(root: Path | None = None) -> dict[str, list[dict]]:
+def load_seed_blocks(root: Path | None = None) -> dict[str, dict]:
+    """Each seed document's entry: its file name, the sha256 read, its questions."""
     root = root or project_root()
-    seeds = load_yaml((root / "notebooks" / "seed_questions.yaml").read_text())["seeds"]
-    return {key: block["questions"] for key, block in seeds.items()}
+    return load_yaml((root / "notebooks" / "seed_questions.yaml").read_text())["seeds"]
+
+
+def load_seed_questions(root: Path | None = None) -> dict[str, list[dict]]:
+    return {key: block["questions"] for key, block in load_seed_blocks(root).items()}
 
 
 def render_table(root: Path | None = None) -> str:
