@@ -13,9 +13,9 @@ from nbclient import NotebookClient
 
 import llmlab
 from llmlab import local_server
+from llmlab.config import load_yaml
 from llmlab.errors import explain, is_retryable
 from llmlab.session import BackendUnavailableError
-from llmlab.config import load_yaml
 
 pytestmark = pytest.mark.live
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,12 +130,14 @@ def test_timeout_is_retried_then_explained(server):
     assert "timeout" in explain(err.value, "local")
 
 
-def test_server_error_is_retried(server):
+def test_invalid_role_is_a_400_and_is_not_retried(server):
+    """The kit's server validates roles as OpenAI does (llama-cpp-python's own server said 500)."""
     client, calls = _counting_client(server, max_retries=2)
-    with pytest.raises(openai.APIStatusError) as err:  # llama-cpp-python answers 500 to an unknown role
+    with pytest.raises(openai.BadRequestError) as err:
         client.chat.completions.create(model=local_server.CHAT_ALIAS, max_tokens=3,
                                        messages=[{"role": "robot", "content": "hi"}])
-    assert err.value.status_code >= 500 and len(calls) == 3
+    assert len(calls) == 1 and not is_retryable(err.value)
+    assert err.value.body["param"] == "messages[0].role" and "'robot'" in err.value.body["message"]
 
 
 def test_doctor_against_the_running_local_server(server):

