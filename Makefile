@@ -94,12 +94,12 @@ serve: install-test
 	$(VENV)/bin/llmlab serve
 
 lint: install-test  ## ruff, mypy and codespell
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests conftest.py
 	$(VENV)/bin/mypy
-	$(VENV)/bin/codespell
+	$(VENV)/bin/codespell notebooks docs src quiz/bank README.md CHANGELOG.md
 
 bench: install-test  ## measure the performance budget into docs/benchmark.md
-	PYTEST_ARGS="$(PYTEST_ARGS)" $(PY) -m llmlab.bench
+	PYTEST_ARGS="$(PYTEST_ARGS)" $(PY) -m llmlab.maintainer.bench
 
 check-seeds:  ## maintainers: the seed question list against ../shared/seeds
 	$(PY) -m llmlab.maintainer.seeds ../shared/seeds

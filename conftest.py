@@ -3,6 +3,7 @@
 Tests always replay, strictly and unpaced, from a throwaway home directory, so
 a developer's own LLMLAB_BACKEND or config file never leaks into a run."""
 
+import json
 import os
 import sys
 import tempfile
@@ -19,16 +20,16 @@ os.environ.update({
 os.environ.pop("LLMLAB_RECORD", None)
 
 # Every notebook the tests execute runs in a kernel whose network is blocked
-# (llmlab.netguard): nbval's own runs are the proof that replay stays offline.
-import json
-
-from llmlab import netguard
+# (llmlab.maintainer.netguard): nbval's own runs are the proof that replay stays offline.
+# Imported after the settings above: llmlab reads some of them (LLMLAB_LOCAL_PORT) at import.
+from llmlab.maintainer import netguard  # noqa: E402
 
 _spec_dir = os.path.join(_home, "jupyter", "kernels", netguard.KERNEL_NAME)
 os.makedirs(_spec_dir, exist_ok=True)
 with open(os.path.join(_spec_dir, "kernel.json"), "w") as f:
     json.dump(netguard.kernelspec(sys.executable), f)
-os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [os.path.join(_home, "jupyter"), os.environ.get("JUPYTER_PATH")]))
+os.environ["JUPYTER_PATH"] = os.pathsep.join(
+    filter(None, [os.path.join(_home, "jupyter"), os.environ.get("JUPYTER_PATH")]))
 os.environ.pop("OPENAI_API_KEY", None)  # replay must never need it
 
 

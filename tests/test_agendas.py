@@ -5,10 +5,9 @@ from datetime import datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from llmlab.agendas import Agenda, load, output_path, render
-from llmlab.config import project_root
+from llmlab.classroom.agendas import Agenda, load, output_path, render
+from llmlab.config import load_yaml, project_root
 from llmlab.toc import load_toc
-from llmlab.config import load_yaml
 
 AGENDAS = load()
 TOC = load_toc()
@@ -33,7 +32,7 @@ def test_every_notebook_and_lab_is_in_the_toc(agenda):
 @pytest.mark.parametrize("agenda", AGENDAS, ids=lambda a: a.id)
 def test_durations_add_up_and_blocks_follow_each_other(agenda):
     assert sum(b.minutes for b in agenda.blocks) == agenda.length_minutes
-    for prev, block in zip(agenda.blocks, agenda.blocks[1:]):
+    for prev, block in zip(agenda.blocks, agenda.blocks[1:], strict=False):
         if block.day == prev.day:
             end = datetime.strptime(prev.start, "%H:%M") + timedelta(minutes=prev.minutes)
             assert block.start == end.strftime("%H:%M"), block.title

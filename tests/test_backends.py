@@ -64,7 +64,7 @@ def test_backend_precedence_argument_config_environment(monkeypatch, tmp_path):
 def test_broken_config_names_the_file(monkeypatch, tmp_path):
     monkeypatch.setenv("LLMLAB_HOME", str(tmp_path))
     (tmp_path / "config.toml").write_text('backend = "local\n')
-    with pytest.raises(ConfigError, match="config.toml"):
+    with pytest.raises(ConfigError, match=r"config\.toml"):
         load_config()
 
 

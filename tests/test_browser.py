@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx2
 import nbformat
 import pytest
+
 from helpers import free_port
 
 pytestmark = pytest.mark.browser
@@ -47,8 +48,8 @@ def jupyter(tmp_path_factory):
                 cell.outputs, cell.execution_count = [], None
         nbformat.write(nb, path)
     port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "LLMLAB_HOME": str(home), "LLMLAB_ROOT": str(site), "LLMLAB_BACKEND": "replay", "LLMLAB_PACE": "0",
-           "LLMLAB_STRICT_REPLAY": "0", "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+    env = {**os.environ, "LLMLAB_HOME": str(home), "LLMLAB_ROOT": str(site), "LLMLAB_BACKEND": "replay",
+           "LLMLAB_PACE": "0", "LLMLAB_STRICT_REPLAY": "0", "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
@@ -104,13 +105,15 @@ def _wait_until(page, what: str, condition, timeout: float) -> None:
 
 
 # Every code cell's prompt holds a number once it has run; "*" while queued or running.
-_ALL_RAN = """() => {
-  const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')];
+_ALL_RAN = r"""() => {
+  const prompts = [...document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')];
   return prompts.length > 0 && prompts.every(p => /\[\d+\]/.test(p.textContent));
 }"""
 
 
-_ANY_STARTED = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')]
+_ANY_STARTED = r"""() => [...document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')]
   .some(p => /\[(\d+|\*)\]/.test(p.textContent))"""
 
 

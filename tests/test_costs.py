@@ -3,34 +3,12 @@ No network: responses are SDK objects built in memory."""
 
 import pytest
 from openai.types import CompletionUsage
-from openai.types.chat import ChatCompletion
 
 from llmlab import catalogue, tokens
 from llmlab.costs import BudgetExceededError, BudgetGuard, CostTracker, spend_alerts, usage_tokens
 
-
-def completion(model: str, prompt: int, completion_tokens: int, cached: int = 0) -> ChatCompletion:
-    usage = {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
-             "total_tokens": prompt + completion_tokens}
-    if cached:
-        usage["prompt_tokens_details"] = {"cached_tokens": cached}
-    return ChatCompletion.model_validate({
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": model,
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "ok"}}],
-        "usage": usage})
-
-
-class FakeClient:
-    """Just enough of openai.OpenAI for the tracker: counts the calls it receives."""
-
-    def __init__(self, prompt=100, out=20):
-        self.calls, self.prompt, self.out = [], prompt, out
-        self.chat = self
-        self.completions = self
-
-    def create(self, **kwargs):
-        self.calls.append(kwargs)
-        return completion(kwargs["model"], self.prompt, min(self.out, kwargs.get("max_tokens", self.out)))
+from helpers import FakeChatClient as FakeClient
+from helpers import chat_completion as completion
 
 
 def test_usage_tokens_reads_every_usage_shape():

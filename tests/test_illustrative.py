@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from llmlab.illustrative import HEADER
+from llmlab.cassettes.illustrative import HEADER
 from llmlab.config import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ def _operation(method: str, path: str) -> dict:
     if spec_path not in paths:  # templated paths such as /batches/{batch_id}
         for template in paths:
             parts, real = template.split("/"), spec_path.split("/")
-            if len(parts) == len(real) and all(p == r or p.startswith("{") for p, r in zip(parts, real)):
+            if len(parts) == len(real) and all(p == r or p.startswith("{") for p, r in zip(parts, real, strict=True)):
                 spec_path = template
                 break
     assert spec_path in paths, f"{path} is not an endpoint of the OpenAI API reference"

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from llmlab import netguard
+from llmlab.maintainer import netguard
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,5 +44,5 @@ def test_streams_are_paced_and_reruns_replay_in_a_jupyter_kernel(monkeypatch):
     assert first["total_ms"] >= 0.8 * first["recorded_ms"], first
     assert first["first_ms"] >= 0.8 * first["recorded_first_ms"], first
     # the learner runs the cell again: the same recorded stream plays again, paced again
-    again_first_ms, again_total_ms = json.loads(nb.cells[1].outputs[-1]["text"])
+    _again_first_ms, again_total_ms = json.loads(nb.cells[1].outputs[-1]["text"])
     assert again_total_ms >= 0.8 * first["recorded_ms"]

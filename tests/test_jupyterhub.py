@@ -21,9 +21,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from helpers import free_port
 
 from llmlab.config import project_root
+
+from helpers import free_port
 
 pytestmark = pytest.mark.hub
 
@@ -188,14 +189,14 @@ def test_two_learners_log_in_and_run_notebook_01_in_replay(hub):
     cells = ["import os; print(os.environ['LLMLAB_BACKEND']); os.chdir(os.path.expanduser('~/notebooks'))"]
     cells += [c.source for c in nb.cells if c.cell_type == "code" and "llmlab.quiz.show(" not in c.source]
     sessions = [login_and_start(url, name) for name in USERS]  # both servers spawn at once, as in a class
-    for name, (client, token) in zip(USERS, sessions):
+    for name, (client, token) in zip(USERS, sessions, strict=True):
         wait_until_ready(client, name, token)
 
     async def both():
         return await asyncio.gather(*(run_notebook_in_kernel(url, name, token, cells)
-                                      for name, (_, token) in zip(USERS, sessions)))
+                                      for name, (_, token) in zip(USERS, sessions, strict=True)))
 
-    for name, results in zip(USERS, asyncio.run(both())):
+    for name, results in zip(USERS, asyncio.run(both()), strict=True):
         assert _text(results[0]).strip() == "replay"
         assert "replay" in _text(results[1]).lower()  # llmlab.start's provenance line
         # the recorded answer, byte for byte, as the notebook saved it

@@ -4,7 +4,7 @@ import math
 import threading
 import time
 
-from llmlab import loadtest as lt
+from llmlab.classroom import loadtest as lt
 
 
 def test_bodies_come_from_notebook_01_with_max_tokens_capped():

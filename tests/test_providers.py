@@ -192,7 +192,8 @@ def test_anthropic_tool_loop_ids_line_up():
     """OpenAI history -> Anthropic response with tool_use -> back into the OpenAI history -> Anthropic again."""
     history = [{"role": "user", "content": "Weather in Oslo?"}]
     claude_reply = {"id": "msg_9", "model": "claude", "stop_reason": "tool_use",
-                    "content": [{"type": "tool_use", "id": "toolu_9", "name": "get_weather", "input": {"city": "Oslo"}}],
+                    "content": [{"type": "tool_use", "id": "toolu_9", "name": "get_weather",
+                                 "input": {"city": "Oslo"}}],
                     "usage": {"input_tokens": 10, "output_tokens": 5}}
     history.append(pv.from_anthropic_response(claude_reply)["choices"][0]["message"])
     history.append({"role": "tool", "tool_call_id": "toolu_9", "content": '{"temp_c": 3}'})

@@ -18,10 +18,11 @@ from llmlab.quiz.interview import draw, make_report
 from llmlab.quiz.mock import MockInterview
 from llmlab.quiz.numbers import parse_number
 from llmlab.quiz.progress import Progress, ProgressFileError
-from llmlab.quiz.schedule import DAY
 from llmlab.quiz.sitting import Sitting
 from llmlab.quiz.widgets import QuestionCard, TopicQuiz
 from llmlab.toc import load_seed_questions, load_toc
+
+from helpers import FakeClock
 
 ROOT = Path(__file__).resolve().parents[1]
 BANK = qb.load_bank(ROOT / "quiz" / "bank")
@@ -74,7 +75,7 @@ def test_a_broken_file_names_file_question_and_field(tmp_path):
 def test_invalid_yaml_is_a_clear_error(tmp_path):
     bad = tmp_path / "02_x.yaml"
     bad.write_text("topic: '02'\nquestions: [\n")
-    with pytest.raises(qb.BankError, match="02_x.yaml: not valid YAML"):
+    with pytest.raises(qb.BankError, match=r"02_x\.yaml: not valid YAML"):
         qb.load_file(bad)
 
 
@@ -398,7 +399,8 @@ def test_the_mock_interview_score_cannot_be_inflated_by_rechecking(tmp_path):
     ("1,105", "tokens", 1105), ("1 105", "tokens", 1105), ("1\u202f105", None, 1105), ("120 tokens", "tokens", 120),
     ("7%", "%", 7), ("7", "%", 7), ("7 percent", "%", 7), ("$1.20", "USD", 1.2), ("1.20 USD", "USD", 1.2),
     ("1.2k", "tokens", 1200), ("3M", None, 3e6), ("0,5", None, 0.5), ("1,105.5", None, 1105.5),
-    ("20%", None, 0.2), ("50%", "probability", 0.5), ("2 million", "million calls/month", 2), ("25 rpm", "requests/min", 25),
+    ("20%", None, 0.2), ("50%", "probability", 0.5), ("2 million", "million calls/month", 2),
+    ("25 rpm", "requests/min", 25),
     ("−3", None, -3), ("2s", "s", 2), ("3.5x", "x", 3.5),
 ])
 def test_numbers_as_people_type_them(typed, unit, value):
@@ -452,17 +454,6 @@ def _only_new(tmp_path, q):
 
 
 # -- spaced repetition on a fake clock ---------------------------------------------------
-class FakeClock:
-    def __init__(self, start=1_700_000_000.0):
-        self.t = start
-
-    def __call__(self):
-        return self.t
-
-    def days(self, n):
-        self.t += n * DAY
-
-
 def test_leitner_boxes_move_with_results_across_days(tmp_path):
     clock = FakeClock()
     p = Progress(tmp_path / "p.json", now=clock)
@@ -542,7 +533,7 @@ def test_a_format_1_progress_file_is_migrated(tmp_path):
     (tmp_path / "old-export.json").write_text(json.dumps({**old, "attempts": old["attempts"][:1]}))
     fresh = Progress(tmp_path / "fresh.json")
     assert fresh.import_file(tmp_path / "old-export.json") == 1
-    from llmlab.quiz.progress import merge_class
+    from llmlab.classroom.report import merge_class
 
     assert merge_class([tmp_path / "old-export.json"]) == {"01": {"old-export": 0.0}}
 

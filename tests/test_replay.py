@@ -8,8 +8,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 import llmlab
-from llmlab import netguard
 from llmlab.cassettes import ReplayMissError
+from llmlab.maintainer import netguard
 
 ROOT = Path(__file__).resolve().parents[1]
 NB = ROOT / "notebooks" / "01_chat_completions.ipynb"
@@ -110,19 +110,20 @@ def test_replay_reads_each_cassette_exactly_as_vcrpy_does(path):
     from vcr.serialize import deserialize
     from vcr.serializers import yamlserializer
 
-    from llmlab.cassettes import CassetteSession, _as_bytes
+    from llmlab.cassettes.format import as_bytes
+    from llmlab.cassettes.replay import ReplaySession
 
     requests, responses, metadata = deserialize(path.read_text(), yamlserializer)
-    session = CassetteSession(path.stem, path.parent, "replay")
+    session = ReplaySession(path.stem, path.parent)
     try:
         assert session.metadata() == metadata
         assert len(session.recorded) == len(requests)
-        for mine, (request, response) in zip(session.recorded, zip(requests, responses)):
+        for mine, (request, response) in zip(session.recorded, zip(requests, responses, strict=True), strict=True):
             assert (mine["request"]["method"], mine["request"]["uri"]) == (request.method, request.uri)
-            assert _as_bytes(mine["request"].get("body")) == (request.body or b"")
+            assert as_bytes(mine["request"].get("body")) == (request.body or b"")
             assert mine["response"]["status"] == response["status"]
             assert mine["response"]["headers"] == response["headers"]
-            assert _as_bytes(mine["response"]["body"]["string"]) == response["body"]["string"]
+            assert as_bytes(mine["response"]["body"]["string"]) == response["body"]["string"]
     finally:
         session.close()
 
@@ -149,5 +150,5 @@ def test_replay_answers_clients_the_notebook_builds_itself():
 def test_a_broken_cassette_names_the_file_and_the_fix(tmp_path, monkeypatch):
     (tmp_path / "01_chat_completions.yaml").write_text("interactions: [unclosed\n")
     monkeypatch.setenv("LLMLAB_CASSETTES", str(tmp_path))
-    with pytest.raises(ReplayMissError, match="01_chat_completions.yaml is not valid YAML.*llmlab record"):
+    with pytest.raises(ReplayMissError, match=r"01_chat_completions\.yaml is not valid YAML.*llmlab record"):
         llmlab.start("01_chat_completions")

@@ -8,46 +8,25 @@ import openai
 import pytest
 
 from llmlab.resilience import (
-    AllProvidersFailedError, CircuitBreaker, CircuitOpenError, FallbackChain, ManualClock, Provider,
-    RetryPolicy, SimulatedTransport, call_with_retry, describe_error, exponential_delay, full_jitter_delay,
-    is_retryable, retry_after_seconds, should_fall_back,
+    AllProvidersFailedError,
+    CircuitBreaker,
+    CircuitOpenError,
+    FallbackChain,
+    ManualClock,
+    Provider,
+    RetryPolicy,
+    SimulatedTransport,
+    call_with_retry,
+    describe_error,
+    exponential_delay,
+    full_jitter_delay,
+    is_retryable,
+    retry_after_seconds,
+    should_fall_back,
 )
 
-BASE = "http://llmlab-test.invalid/v1"
-
-
-def _completion(request: httpx2.Request) -> httpx2.Response:
-    import json
-
-    model = json.loads(request.content)["model"]
-    return httpx2.Response(200, json={
-        "id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": model,
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": f"hello from {model}"}}],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}})
-
-
-def ok_transport() -> httpx2.BaseTransport:
-    return httpx2.MockTransport(_completion)
-
-
-def client(transport: httpx2.BaseTransport) -> openai.OpenAI:
-    return openai.OpenAI(base_url=BASE, api_key="test", max_retries=0,
-                         http_client=httpx2.Client(transport=transport))
-
-
-def status_error(status: int, headers: dict | None = None) -> openai.APIStatusError:
-    request = httpx2.Request("POST", f"{BASE}/chat/completions")
-    response = httpx2.Response(status, headers=headers or {}, request=request)
-    cls = {400: openai.BadRequestError, 401: openai.AuthenticationError, 404: openai.NotFoundError,
-           422: openai.UnprocessableEntityError, 429: openai.RateLimitError,
-           500: openai.InternalServerError, 503: openai.InternalServerError}[status]
-    return cls(f"status {status}", response=response, body=None)
-
-
-def connection_error() -> openai.APIConnectionError:
-    return openai.APIConnectionError(request=httpx2.Request("POST", f"{BASE}/chat/completions"))
-
+from helpers import BASE, Flaky, connection_error, ok_transport, status_error
+from helpers import sdk_client as client
 
 # -- classification -------------------------------------------------------------
 
@@ -60,6 +39,13 @@ def test_status_classification(status, retry, fall_back):
     assert is_retryable(exc) is retry
     assert should_fall_back(exc) is fall_back
     assert describe_error(exc).endswith(str(status))
+
+
+def test_an_account_out_of_credit_is_not_retried_but_falls_back():
+    """429 insufficient_quota: waiting adds no credit (notebooks 07 and 25, lab 07 agree)."""
+    quota = status_error(429, {"retry-after": "1"}, code="insufficient_quota")
+    assert not is_retryable(quota) and should_fall_back(quota)
+    assert is_retryable(status_error(429, code="rate_limit_exceeded"))
 
 
 def test_connection_errors_and_open_circuits():
@@ -102,17 +88,6 @@ def test_policy_needs_one_attempt():
 
 
 # -- call_with_retry --------------------------------------------------------------
-
-class Flaky:
-    def __init__(self, errors, result="done"):
-        self.errors, self.result, self.calls = list(errors), result, 0
-
-    def __call__(self):
-        self.calls += 1
-        if self.errors:
-            raise self.errors.pop(0)
-        return self.result
-
 
 def test_retry_honours_retry_after_then_succeeds():
     clock, log = ManualClock(), []

@@ -12,7 +12,8 @@ from llmlab.config import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CASSETTES = sorted((ROOT / "cassettes").glob("*.yaml"))
-ACCOUNT_IDS = [re.compile(p) for p in (r"\borg-[A-Za-z0-9]{16,}", r"\bproj_[A-Za-z0-9]{16,}", r"\buser-[A-Za-z0-9]{20,}")]
+ACCOUNT_IDS = [re.compile(p) for p in
+               (r"\borg-[A-Za-z0-9]{16,}", r"\bproj_[A-Za-z0-9]{16,}", r"\buser-[A-Za-z0-9]{20,}")]
 
 
 def _looks_fake(token: str) -> bool:

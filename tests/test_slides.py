@@ -4,8 +4,8 @@ import re
 
 import nbformat
 
+from llmlab.classroom.slides import export, with_slide_types
 from llmlab.config import project_root
-from llmlab.slides import export, with_slide_types
 
 NB01 = project_root() / "notebooks" / "01_chat_completions.ipynb"
 

@@ -60,7 +60,8 @@ def test_notebook_follows_the_skeleton(entry):
     md = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     assert md.lstrip().startswith(f"# {entry['number']} · "), "first line must be '# NN · <question>'"
     positions = [md.find(h) for h in SKELETON]
-    assert all(p >= 0 for p in positions), f"missing headings: {[h for h, p in zip(SKELETON, positions) if p < 0]}"
+    missing = [h for h, p in zip(SKELETON, positions, strict=True) if p < 0]
+    assert not missing, f"missing headings: {missing}"
     assert positions == sorted(positions), "skeleton headings out of order"
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     stem = Path(entry["file"]).stem

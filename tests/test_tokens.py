@@ -30,8 +30,8 @@ def test_cost_uses_cached_rate():
 
 
 def test_prices_come_from_the_catalogue():
-    assert tokens.PRICES == catalogue.token_prices()
-    assert tokens.PRICES_AS_OF == str(catalogue.checked())
+    assert catalogue.token_prices() == tokens.PRICES
+    assert str(catalogue.checked()) == tokens.PRICES_AS_OF
     listed = catalogue.price("gpt-4.1-mini")
     assert tokens.price("gpt-4.1-mini") == (listed.input, listed.cached_input, listed.output)
     assert tokens.price("claude-sonnet-4") == tokens.PRICES["claude-sonnet-4-20250514"]  # kit alias

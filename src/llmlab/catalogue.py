@@ -27,6 +27,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .errors import LlmlabError
+
 __all__ = [
     "CATALOGUE_PATH",
     "ROLES",
@@ -70,11 +72,11 @@ RuleValue = Literal["supported", "rejected", "only_with_reasoning_effort_none", 
 TOKEN_PRICED_ROLES = frozenset({"chat", "tools", "reasoning", "vision", "embed"})
 
 
-class UnknownModelError(KeyError):
+class UnknownModelError(LlmlabError, KeyError):
     """The catalogue has no model (id, alias or snapshot) by that name."""
 
 
-class NoPriceError(LookupError):
+class NoPriceError(LlmlabError, LookupError):
     """The model is in the catalogue but no price was sourced for it."""
 
 

@@ -1,15 +1,51 @@
-"""The `llmlab` command: serve, record, execute, doctor, backends."""
+"""The `llmlab` command: run the lab, record and execute notebooks, check the
+environment, quiz, and the classroom and maintainer tools. Every error the kit
+raises for a person (LlmlabError) ends a command here, in one place, as one line
+on stderr with exit status 2; anything else is a bug and keeps its traceback."""
 
 from __future__ import annotations
 
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
-app = typer.Typer(help="LLM API Lab: run, record and check the notebooks.", no_args_is_help=True,
+from .errors import LlmlabError
+
+
+def one_line(exc: BaseException) -> str:
+    """An error's message on one line: multi-line messages (a replay miss, a list of
+    schema problems) joined with " | " so nothing is lost."""
+    return " | ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    if isinstance(exc, LlmlabError):
+        return True
+    # llmlab.server's LocalServerMissingError does not derive from LlmlabError yet; it is
+    # recognised here, without importing the server, until it does.
+    settings = sys.modules.get("llmlab.server.settings")
+    missing = getattr(settings, "LocalServerMissingError", None)
+    return missing is not None and isinstance(exc, missing)
+
+
+class _Commands(TyperGroup):
+    """Runs each command with the kit's one error handler around it."""
+
+    def invoke(self, ctx: Any) -> Any:  # a click Context, from the copy of click typer vendors
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if not _is_user_error(exc):
+                raise
+            typer.echo(f"llmlab: {one_line(exc)}", err=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(cls=_Commands, help="LLM API Lab: run, record and check the notebooks.", no_args_is_help=True,
                   add_completion=False)
 
 
@@ -17,30 +53,28 @@ app = typer.Typer(help="LLM API Lab: run, record and check the notebooks.", no_a
 def serve(port: int = typer.Option(None, help="port on 127.0.0.1 (default 8765 or LLMLAB_LOCAL_PORT)")) -> None:
     """Start the local OpenAI-compatible server (chat + embeddings) on 127.0.0.1."""
     from .backends import LOCAL_PORT
-    from .local_server import LocalServerMissingError, serve as run
+    from .local_server import serve as run
 
-    try:
-        run(port or LOCAL_PORT)
-    except LocalServerMissingError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2)
+    run(port or LOCAL_PORT)
 
 
 @app.command()
 def record(notebooks: list[str] = typer.Argument(..., help="names like 04_streaming, 04, or 'all'"),
            backend: str = typer.Option("local", help="local, ollama, openai or a base URL")) -> None:
     """Run notebooks live into fresh cassettes, then re-execute them in replay."""
-    from contextlib import nullcontext
+    from contextlib import AbstractContextManager, nullcontext
 
+    from .backends import resolve
     from .local_server import running
-    from .record import NotebookNotFoundError, execute_in_replay, find_notebooks, record as rec
+    from .notebooks import find_notebooks
+    from .record import execute_in_replay
+    from .record import record as rec
 
-    try:
-        paths = find_notebooks(notebooks)
-    except NotebookNotFoundError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2)
-    server = running() if backend == "local" else nullcontext()
+    paths = find_notebooks(notebooks)
+    if backend == "replay":
+        raise LlmlabError("recording needs a live backend: --backend local, ollama, openai or a base URL")
+    resolve(backend)  # an unknown name fails here, not inside each notebook's kernel
+    server: AbstractContextManager[Any] = running() if backend == "local" else nullcontext()
     with server:
         for path in paths:
             t0 = time.perf_counter()
@@ -53,14 +87,15 @@ def record(notebooks: list[str] = typer.Argument(..., help="names like 04_stream
 @app.command()
 def execute(notebooks: list[str] = typer.Argument(..., help="names like 04_streaming, or 'all'")) -> None:
     """Re-execute notebooks in replay and save their outputs (no recording)."""
-    from .record import execute_in_replay, find_notebooks
+    from .notebooks import find_notebooks
+    from .record import execute_in_replay
 
     for path in find_notebooks(notebooks):
         typer.echo(f"{path.stem}: {execute_in_replay(path):.1f} s")
 
 
 @app.command()
-def doctor(backend: Optional[str] = typer.Option(None, help="check this backend instead of the configured one")) -> None:
+def doctor(backend: str | None = typer.Option(None, help="check this backend instead of the configured one")) -> None:
     """Check the environment: one OK/FAIL line per item."""
     from .doctor import main
 
@@ -84,7 +119,6 @@ def backends() -> None:
     Console().print(table)
 
 
-
 @app.command()
 def toc(write: bool = typer.Option(False, "--write", help="rewrite the README table from notebooks/toc.yaml")) -> None:
     """Print (or write into README.md) the notebook table made from notebooks/toc.yaml."""
@@ -96,36 +130,25 @@ def toc(write: bool = typer.Option(False, "--write", help="rewrite the README ta
         typer.echo(render_table())
 
 
-
 @app.command()
 def quiz(minutes: int = typer.Option(15, help="length of the interview"),
          questions: int = typer.Option(10, help="how many questions"),
          topic: list[str] = typer.Option(None, help="topic numbers, e.g. --topic 03 --topic 24 (default: all)"),
          level: str = typer.Option("any", help="any, junior, mid or senior"),
-         export: Optional[str] = typer.Option(None, help="write your progress to this file and exit"),
-         import_: Optional[str] = typer.Option(None, "--import", help="merge a progress file and exit")) -> None:
+         export: str | None = typer.Option(None, help="write your progress to this file and exit"),
+         import_: str | None = typer.Option(None, "--import", help="merge a progress file and exit")) -> None:
     """Run the timed mock interview in the terminal."""
-    from .quiz.bank import BankError
-    from .quiz.progress import Progress, ProgressFileError
+    from .quiz.progress import Progress
     from .quiz.terminal import run
 
     progress = Progress.load()
     if export:
-        typer.echo(f"progress written to {progress.export(export)}")
+        typer.echo(f"progress written to {progress.export(Path(export))}")
         return
     if import_:
-        try:
-            typer.echo(f"{progress.import_file(import_)} attempts added")
-        except ProgressFileError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2)
+        typer.echo(f"{progress.import_file(Path(import_))} attempts added")
         return
-    try:
-        run(minutes=minutes, questions=questions, topics=topic or None, level=level, progress=progress)
-    except BankError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2)
-
+    run(minutes=minutes, questions=questions, topics=topic or None, level=level, progress=progress)
 
 
 @app.command()
@@ -142,7 +165,6 @@ def labs(names: list[str] = typer.Argument(None, help="lab names (default: all)"
             typer.echo(f"  executed in {execute_in_replay(path):.1f} s")
     if not written:
         typer.echo("labs are up to date")
-
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -168,18 +190,13 @@ def lab(ctx: typer.Context,
     os.execv(sys.executable, args)
 
 
-
 @app.command("class-report")
 def class_report(files: list[str] = typer.Argument(..., help="progress files exported by learners"),
                  chart: str = typer.Option("class-report.png", help="where to save the chart")) -> None:
     """Merge learners' exported progress into a class report: weakest topics first."""
-    from .quiz.progress import ProgressFileError, class_report_table, merge_class, plot_class_report
+    from .classroom.report import class_report_table, merge_class, plot_class_report
 
-    try:
-        report = merge_class([__import__("pathlib").Path(f) for f in files])
-    except (ProgressFileError, ValueError, KeyError) as exc:
-        typer.echo(f"cannot read a progress file: {exc}", err=True)
-        raise typer.Exit(2)
+    report = merge_class([Path(f) for f in files])
     typer.echo(class_report_table(report))
     plot_class_report(report, chart)
     typer.echo(f"chart saved to {chart}")
@@ -188,32 +205,23 @@ def class_report(files: list[str] = typer.Argument(..., help="progress files exp
 @app.command()
 def agendas(write: bool = typer.Option(False, "--write", help="write docs/agendas.md from docs/agendas.yaml")) -> None:
     """Print (or write to docs/agendas.md) the workshop agendas from docs/agendas.yaml."""
-    from pydantic import ValidationError
+    from .classroom.agendas import load, render
+    from .classroom.agendas import write as write_md
 
-    from .agendas import load, render, write as write_md
-
-    try:
-        if write:
-            typer.echo("docs/agendas.md updated" if write_md() else "docs/agendas.md already up to date")
-        else:
-            typer.echo(render(load()), nl=False)
-    except ValidationError as exc:
-        typer.echo(f"docs/agendas.yaml is invalid:\n{exc}", err=True)
-        raise typer.Exit(2)
+    if write:
+        typer.echo("docs/agendas.md updated" if write_md() else "docs/agendas.md already up to date")
+    else:
+        typer.echo(render(load()), nl=False)
 
 
 @app.command()
 def slides(notebooks: list[str] = typer.Argument(..., help="notebook paths or names like 01 or 01_chat_completions"),
            out: str = typer.Option("docs/slides", help="directory for the .slides.html files")) -> None:
     """Export notebooks as reveal.js slide decks (## headings start slides; the quiz is skipped)."""
-    from .slides import export
+    from .classroom.slides import export
 
     for name in notebooks:
-        try:
-            typer.echo(f"wrote {export(name, out)}")
-        except FileNotFoundError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2)
+        typer.echo(f"wrote {export(name, out)}")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -221,30 +229,27 @@ def loadtest(ctx: typer.Context,
              users: int = typer.Option(10, "--users", help="learner counts, e.g. --users 10 25 50"),
              requests_per_user: int = typer.Option(4, help="requests each simulated learner sends"),
              max_tokens: int = typer.Option(16, help="cap on every request's max_tokens"),
-             base_url: Optional[str] = typer.Option(None, help="measure this server (default: the local one)"),
-             model: Optional[str] = typer.Option(None, help="chat model name to send (default: the cassette's)"),
+             base_url: str | None = typer.Option(None, help="measure this server (default: the local one)"),
+             model: str | None = typer.Option(None, help="chat model name to send (default: the cassette's)"),
              api_key: str = typer.Option("llmlab", envvar="LLMLAB_API_KEY", help="bearer key for --base-url"),
              level_budget: float = typer.Option(180.0, help="seconds allowed per learner count"),
              total_budget: float = typer.Option(600.0, help="seconds allowed for the whole run"),
              out: str = typer.Option("docs", help="directory for loadtest.md and loadtest.png"),
              note: str = typer.Option("", help="a paragraph to add to the report")) -> None:
     """Simulate N learners replaying notebook 01 against one server; write a table and a plot."""
-    from contextlib import nullcontext
-    from pathlib import Path
+    from contextlib import AbstractContextManager, nullcontext
 
-    from . import loadtest as lt
+    from .classroom import loadtest as lt
     from .local_server import describe, running
 
-    try:
-        levels = [users, *(int(a) for a in ctx.args)]
-    except ValueError:
-        typer.echo(f"unexpected arguments: {' '.join(ctx.args)} (learner counts must be integers)", err=True)
-        raise typer.Exit(2)
+    if not all(a.isdigit() for a in ctx.args):
+        raise LlmlabError(f"unexpected arguments: {' '.join(ctx.args)} (learner counts must be integers)")
+    levels = [users, *(int(a) for a in ctx.args)]
     bodies = lt.notebook_requests(max_tokens=max_tokens)
     if model:
         bodies = [{**b, "model": model} for b in bodies]
     context = lt.machine_context()
-    server = nullcontext(base_url) if base_url else running()
+    server: AbstractContextManager[str] = nullcontext(base_url) if base_url else running()
     with server as url:
         send = lt.http_sender(url, api_key)
         send(bodies[-1], 60.0)  # warm up: the first request loads the model
@@ -265,4 +270,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

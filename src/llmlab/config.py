@@ -5,10 +5,18 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import IO, Any
+
+from .errors import LlmlabError
 
 
-class ConfigError(ValueError):
-    pass
+class ConfigError(LlmlabError, ValueError):
+    """The learner's config file is unreadable or holds what it must not (a key)."""
+
+
+def truthy(value: str | None) -> bool:
+    """An environment flag: 1, true, yes or on (any case) mean yes; anything else no."""
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def project_root() -> Path:
@@ -50,7 +58,7 @@ def load_config() -> dict:
     return data
 
 
-def load_yaml(text: str | bytes):
+def load_yaml(text: str | bytes | IO[str]) -> Any:
     """yaml.safe_load, with libyaml's C parser when PyYAML has it (5-10x faster)."""
     import yaml
 

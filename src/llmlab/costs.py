@@ -8,18 +8,28 @@ spend alerts.
     print(tracker.report())
 
     guard = BudgetGuard(tracker, limit_usd=5.00)
-    guard.create(client, feature="summaries", model=..., messages=[...], max_tokens=200)  # may raise BudgetExceededError
+    # may raise BudgetExceededError:
+    guard.create(client, feature="summaries", model=..., messages=[...], max_tokens=200)
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from . import tokens
+from .errors import LlmlabError
 
-__all__ = ["CallRecord", "Summary", "CostTracker", "BudgetExceededError", "BudgetGuard",
-           "usage_tokens", "spend_alerts"]
+__all__ = [
+    "BudgetExceededError",
+    "BudgetGuard",
+    "CallRecord",
+    "CostTracker",
+    "Summary",
+    "spend_alerts",
+    "usage_tokens",
+]
 
 
 def usage_tokens(usage: Any) -> tuple[int, int, int]:
@@ -144,7 +154,8 @@ class CostTracker:
         width = max([len(key), 5, *(len(k) for k in rows)])
         lines = [f"{key:<{width}}  calls  in tok  out tok     cost USD"]
         for name, s in rows.items():
-            lines.append(f"{name:<{width}}  {s.calls:>5}  {s.input_tokens:>6}  {s.output_tokens:>7}  {s.cost_usd:>11.6f}")
+            lines.append(f"{name:<{width}}  {s.calls:>5}  {s.input_tokens:>6}  {s.output_tokens:>7}  "
+                         f"{s.cost_usd:>11.6f}")
         lines.append(f"{'total':<{width}}  {len(self.records):>5}  {sum(s.input_tokens for s in rows.values()):>6}  "
                      f"{sum(s.output_tokens for s in rows.values()):>7}  {self.total_usd:>11.6f}")
         return "\n".join(lines)
@@ -164,7 +175,7 @@ class CostTracker:
         return found
 
 
-class BudgetExceededError(RuntimeError):
+class BudgetExceededError(LlmlabError, RuntimeError):
     """The call was refused before it was sent: it could push spend past the limit."""
 
     def __init__(self, feature: str, spent: float, worst_case: float, limit: float, scope: str):

@@ -7,6 +7,8 @@ import os
 import sys
 from dataclasses import dataclass
 
+from .errors import server_down_fix
+
 
 @dataclass
 class Check:
@@ -53,14 +55,17 @@ def run_checks(backend: str | None = None) -> list[Check]:
         from .tokens import count_tokens, ensure_offline_encodings
 
         cache = ensure_offline_encodings()
-        checks.append(Check("tiktoken offline", count_tokens("hello world") == 2, f"o200k_base and cl100k_base in {cache}"))
+        checks.append(Check("tiktoken offline", count_tokens("hello world") == 2,
+                            f"o200k_base and cl100k_base in {cache}"))
     except Exception as exc:  # noqa: BLE001 - any failure here is the finding
-        checks.append(Check("tiktoken offline", False, f"{type(exc).__name__}: {exc}", "pip install bpe-openai tiktoken"))
+        checks.append(Check("tiktoken offline", False, f"{type(exc).__name__}: {exc}",
+                            "pip install bpe-openai tiktoken"))
 
     if chosen != "replay":
         checks.extend(_live_checks(chosen))
     elif backend is None:
-        checks.append(_pkg("llama-cpp-python", required=False, fix="pip install -e '.[local]'  (only for the local backend)"))
+        checks.append(_pkg("llama-cpp-python", required=False,
+                           fix="pip install -e '.[local]'  (only for the local backend)"))
     return checks
 
 
@@ -90,9 +95,8 @@ def _live_checks(chosen: str) -> list[Check]:
                          "check the key" if r.status_code in (401, 403) else "check the server logs"))
         listed = {m.get("id") for m in r.json().get("data", [])} if r.status_code == 200 else set()
     except (httpx2.TransportError, ValueError) as exc:
-        fix = {"local": "start it with: llmlab serve", "ollama": "start Ollama: ollama serve"}.get(
-            live.name, "check the base URL and that the server runs")
-        return out + [Check(f"{live.name} server", False, f"{live.base_url} unreachable ({type(exc).__name__})", fix)]
+        return out + [Check(f"{live.name} server", False, f"{live.base_url} unreachable ({type(exc).__name__})",
+                            server_down_fix(live.name))]
     if live.name in ("ollama", "local") and listed:
         for role in ("chat", "tools", "embed", "vision"):
             model = getattr(live.models, role)

@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 
 from .config import project_root
+from .errors import LlmlabError
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = 'raise NotImplementedError("Your code here: see the instructions above.")'
@@ -17,7 +18,7 @@ _REGION = re.compile(rf"^(?P<indent>[ \t]*){re.escape(BEGIN)}[^\n]*\n.*?^[ \t]*{
                      re.S | re.M)
 
 
-class MarkerError(ValueError):
+class MarkerError(LlmlabError, ValueError):
     pass
 
 

@@ -28,12 +28,26 @@ import textwrap
 from itertools import zip_longest
 from typing import Any
 
+from .errors import LlmlabError
+
 __all__ = [
-    "ENDPOINTS", "EXAMPLE_MODELS", "UnsupportedParameterError",
-    "to_anthropic_request", "from_anthropic_request", "to_anthropic_response", "from_anthropic_response",
-    "to_gemini_request", "from_gemini_request", "to_gemini_response", "from_gemini_response", "gemini_url",
-    "to_cohere_request", "from_cohere_request", "to_cohere_response", "from_cohere_response",
+    "ENDPOINTS",
+    "EXAMPLE_MODELS",
+    "UnsupportedParameterError",
+    "from_anthropic_request",
+    "from_anthropic_response",
+    "from_cohere_request",
+    "from_cohere_response",
+    "from_gemini_request",
+    "from_gemini_response",
+    "gemini_url",
     "side_by_side",
+    "to_anthropic_request",
+    "to_anthropic_response",
+    "to_cohere_request",
+    "to_cohere_response",
+    "to_gemini_request",
+    "to_gemini_response",
 ]
 
 # Where each API lives and how it authenticates (reference data, never called).
@@ -70,7 +84,7 @@ EXAMPLE_MODELS: dict[str, str] = {
 }
 
 
-class UnsupportedParameterError(ValueError):
+class UnsupportedParameterError(LlmlabError, ValueError):
     """The OpenAI request uses a parameter the target API has no equivalent for."""
 
 
@@ -170,7 +184,8 @@ def _completion(message: dict, finish_reason: str, usage: dict | None, *, id: st
 
 
 def _usage(prompt: int, completion: int, cached: int = 0) -> dict:
-    usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    usage: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": completion,
+                             "total_tokens": prompt + completion}
     if cached:
         usage["prompt_tokens_details"] = {"cached_tokens": cached}
     return usage
@@ -221,7 +236,7 @@ _OPENAI_TO_ANTHROPIC_STOP = {"stop": "end_turn", "length": "max_tokens", "tool_c
 def _anthropic_user_blocks(content: Any) -> list[dict]:
     if isinstance(content, str):
         return [{"type": "text", "text": content}]
-    blocks = []
+    blocks: list[dict[str, Any]] = []
     for part in content or []:
         if part.get("type") == "text":
             blocks.append({"type": "text", "text": part["text"]})
@@ -262,7 +277,7 @@ def to_anthropic_request(request: dict, *, model: str | None = None, default_max
         elif role == "user":
             turns.append({"role": "user", "content": _anthropic_user_blocks(m["content"])})
         elif role == "assistant":
-            blocks = []
+            blocks: list[dict[str, Any]] = []
             text = _text_of(m.get("content"))
             if text:
                 blocks.append({"type": "text", "text": text})
@@ -326,7 +341,7 @@ def from_anthropic_request(body: dict, *, model: str | None = None) -> dict:
         messages.append({"role": "system", "content": text})
     for turn in body["messages"]:
         content = turn["content"]
-        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": content}] if isinstance(content, str) else content
         if turn["role"] == "assistant":
             text = "".join(b["text"] for b in blocks if b["type"] == "text")
             calls = [_tool_call(b["id"], b["name"], b["input"]) for b in blocks if b["type"] == "tool_use"]
@@ -343,7 +358,7 @@ def from_anthropic_request(body: dict, *, model: str | None = None) -> dict:
             if all(b["type"] == "text" for b in rest) and len(rest) == 1:
                 messages.append({"role": "user", "content": rest[0]["text"]})
             else:
-                parts = []
+                parts: list[dict[str, Any]] = []
                 for b in rest:
                     if b["type"] == "text":
                         parts.append({"type": "text", "text": b["text"]})
@@ -389,7 +404,7 @@ def to_anthropic_response(completion: dict, *, model: str | None = None) -> dict
     out: dict[str, Any] = {
         "id": completion["id"], "type": "message", "role": "assistant",
         "model": model or EXAMPLE_MODELS["anthropic"], "content": content,
-        "stop_reason": _OPENAI_TO_ANTHROPIC_STOP.get(finish, "end_turn"), "stop_sequence": None,
+        "stop_reason": _OPENAI_TO_ANTHROPIC_STOP.get(finish or "", "end_turn"), "stop_sequence": None,
     }
     usage = completion.get("usage")
     if usage:
@@ -414,7 +429,7 @@ def from_anthropic_response(message: dict) -> dict:
         read = u.get("cache_read_input_tokens") or 0
         prompt = u["input_tokens"] + (u.get("cache_creation_input_tokens") or 0) + read
         usage = _usage(prompt, u["output_tokens"], read)
-    return _completion(_assistant(text or None, calls), _ANTHROPIC_STOP.get(message.get("stop_reason"), "stop"),
+    return _completion(_assistant(text or None, calls), _ANTHROPIC_STOP.get(message.get("stop_reason") or "", "stop"),
                        usage, id=message["id"], model=message["model"])
 
 
@@ -454,7 +469,7 @@ def _gemini_schema(schema: Any) -> Any:
 def _gemini_user_parts(content: Any) -> list[dict]:
     if isinstance(content, str):
         return [{"text": content}]
-    parts = []
+    parts: list[dict[str, Any]] = []
     for part in content or []:
         if part.get("type") == "text":
             parts.append({"text": part["text"]})
@@ -514,7 +529,7 @@ def to_gemini_request(request: dict, *, safety_settings: list[dict] | None = Non
         elif role == "user":
             turns.append({"role": "user", "parts": _gemini_user_parts(m["content"])})
         elif role == "assistant":
-            parts = []
+            parts: list[dict[str, Any]] = []
             text = _text_of(m.get("content"))
             if text:
                 parts.append({"text": text})
@@ -545,7 +560,8 @@ def to_gemini_request(request: dict, *, safety_settings: list[dict] | None = Non
     choice = request.get("tool_choice")
     if choice is not None:
         name = _named_tool(choice)
-        config: dict[str, Any] = {"mode": "ANY" if name else {"auto": "AUTO", "required": "ANY", "none": "NONE"}[choice]}
+        mode = "ANY" if name else {"auto": "AUTO", "required": "ANY", "none": "NONE"}[choice]
+        config: dict[str, Any] = {"mode": mode}
         if name:
             config["allowedFunctionNames"] = [name]
         body["toolConfig"] = {"functionCallingConfig": config}
@@ -582,7 +598,7 @@ def from_gemini_request(body: dict, *, model: str | None = None) -> dict:
         parts = turn["parts"]
         if turn.get("role") == "model":
             text = "".join(p["text"] for p in parts if "text" in p and not p.get("thought"))
-            calls = []
+            calls: list[dict[str, Any]] = []
             for p in parts:
                 if "functionCall" in p:
                     fc = p["functionCall"]
@@ -606,7 +622,7 @@ def from_gemini_request(body: dict, *, model: str | None = None) -> dict:
             if len(rest) == 1 and "text" in rest[0]:
                 messages.append({"role": "user", "content": rest[0]["text"]})
             else:
-                content = []
+                content: list[dict[str, Any]] = []
                 for p in rest:
                     if "text" in p:
                         content.append({"type": "text", "text": p["text"]})
@@ -658,7 +674,7 @@ def to_gemini_response(completion: dict, *, model: str | None = None) -> dict:
                                        "args": _args_to_dict(fn.get("arguments"), fn["name"])}})
     out: dict[str, Any] = {
         "candidates": [{"content": {"role": "model", "parts": parts},
-                        "finishReason": _OPENAI_TO_GEMINI_FINISH.get(finish, "STOP"), "index": 0}],
+                        "finishReason": _OPENAI_TO_GEMINI_FINISH.get(finish or "", "STOP"), "index": 0}],
         "modelVersion": model or EXAMPLE_MODELS["gemini"],
         "responseId": completion["id"],
     }
@@ -690,7 +706,7 @@ def from_gemini_response(response: dict) -> dict:
                             p["functionCall"]["name"], p["functionCall"].get("args"))
                  for i, p in enumerate(q for q in parts if "functionCall" in q)]
         message = _assistant(text or None, calls)
-        finish = "tool_calls" if calls else _GEMINI_FINISH.get(cand.get("finishReason"), "stop")
+        finish = "tool_calls" if calls else _GEMINI_FINISH.get(cand.get("finishReason") or "", "stop")
     meta = response.get("usageMetadata")
     usage = None
     if meta:
@@ -813,7 +829,8 @@ def from_cohere_request(body: dict) -> dict:
         role = m["role"]
         content = m.get("content")
         if role == "tool":
-            blocks = content if isinstance(content, list) else [{"type": "text", "text": content or ""}]
+            blocks: list[dict[str, Any]] = (content if isinstance(content, list)
+                                            else [{"type": "text", "text": content or ""}])
             text = "\n".join(b["document"]["data"] if b["type"] == "document" and isinstance(b["document"]["data"], str)
                              else json.dumps(b["document"]["data"]) if b["type"] == "document"
                              else b.get("text", "") for b in blocks)
@@ -863,8 +880,8 @@ def to_cohere_response(completion: dict) -> dict:
                              for c in calls]
     else:
         msg["content"] = [{"type": "text", "text": message.get("content") or ""}]
-    out: dict[str, Any] = {"id": completion["id"], "finish_reason": _OPENAI_TO_COHERE_FINISH.get(finish, "COMPLETE"),
-                           "message": msg}
+    out: dict[str, Any] = {"id": completion["id"],
+                           "finish_reason": _OPENAI_TO_COHERE_FINISH.get(finish or "", "COMPLETE"), "message": msg}
     usage = completion.get("usage")
     if usage:
         tokens = {"input_tokens": usage["prompt_tokens"], "output_tokens": usage["completion_tokens"]}
@@ -887,5 +904,5 @@ def from_cohere_response(response: dict) -> dict:
     u = response.get("usage") or {}
     tokens = u.get("tokens") or u.get("billed_units")
     usage = _usage(int(tokens.get("input_tokens", 0)), int(tokens.get("output_tokens", 0))) if tokens else None
-    return _completion(message, _COHERE_FINISH.get(response.get("finish_reason"), "stop"), usage,
+    return _completion(message, _COHERE_FINISH.get(response.get("finish_reason") or "", "stop"), usage,
                        id=response["id"], model=EXAMPLE_MODELS["cohere"])

@@ -20,19 +20,38 @@ should say that the failure is simulated.
 from __future__ import annotations
 
 import email.utils
+import functools
 import random
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import httpx2
 import openai
 
+from .errors import LlmlabError
+
 __all__ = [
-    "RETRYABLE_STATUS", "status_of", "describe_error", "is_retryable", "should_fall_back", "retry_after_seconds",
-    "exponential_delay", "full_jitter_delay", "RetryPolicy", "Attempt", "call_with_retry",
-    "CircuitBreaker", "CircuitOpenError", "Provider", "FallbackResult", "AllProvidersFailedError",
-    "FallbackChain", "ManualClock", "SimulatedTransport",
+    "RETRYABLE_STATUS",
+    "AllProvidersFailedError",
+    "Attempt",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "FallbackChain",
+    "FallbackResult",
+    "ManualClock",
+    "Provider",
+    "RetryPolicy",
+    "SimulatedTransport",
+    "call_with_retry",
+    "describe_error",
+    "exponential_delay",
+    "full_jitter_delay",
+    "is_retryable",
+    "retry_after_seconds",
+    "should_fall_back",
+    "status_of",
 ]
 
 # Statuses worth another try on the same provider (the openai SDK retries the same set).
@@ -59,12 +78,18 @@ def is_retryable(exc: BaseException) -> bool:
     """Could the *same* call on the *same* provider succeed if tried again?
 
     Yes for connection failures, timeouts, 408/409/429 and 5xx. No for 400,
-    401, 403, 404, 422: the answer will not change by asking again."""
+    401, 403, 404, 422: the answer will not change by asking again. No for a
+    429 whose code is `insufficient_quota` either: the account is out of
+    credit, and waiting does not add any (notebooks 07 and 25, lab 07).
+
+    This is the kit's one retry policy: `llmlab.errors` words its hints by it."""
     if isinstance(exc, CircuitOpenError):
         return False
     if isinstance(exc, (openai.APIConnectionError, httpx2.TransportError)):
         return True
     status = status_of(exc)
+    if status == 429 and getattr(exc, "code", None) == "insufficient_quota":
+        return False
     return status is not None and (status in RETRYABLE_STATUS or status >= 500)
 
 
@@ -193,7 +218,7 @@ def call_with_retry(fn: Callable[[], Any], policy: RetryPolicy | None = None, *,
                     sleep: Callable[[float], Any] = time.sleep, rng: random.Random | None = None,
                     retryable: Callable[[BaseException], bool] = is_retryable,
                     log: list[Attempt] | None = None, name: str = "call",
-                    breaker: "CircuitBreaker | None" = None) -> Any:
+                    breaker: CircuitBreaker | None = None) -> Any:
     """Call `fn()` until it succeeds, the error is not retryable, or the policy
     runs out; then re-raise the last error. Each attempt is appended to `log`.
 
@@ -229,7 +254,7 @@ def call_with_retry(fn: Callable[[], Any], policy: RetryPolicy | None = None, *,
 
 # -- circuit breaker -----------------------------------------------------------
 
-class CircuitOpenError(RuntimeError):
+class CircuitOpenError(LlmlabError, RuntimeError):
     """The breaker is open: the call was not attempted."""
 
     def __init__(self, name: str, retry_in: float):
@@ -349,7 +374,7 @@ class FallbackResult:
     attempts: list[Attempt] = field(default_factory=list)
 
 
-class AllProvidersFailedError(RuntimeError):
+class AllProvidersFailedError(LlmlabError, RuntimeError):
     """Every provider failed or was skipped; `attempts` says what happened."""
 
     def __init__(self, attempts: list[Attempt], last_error: BaseException | None):
@@ -384,7 +409,7 @@ class FallbackChain:
         for provider in self.providers:
             try:
                 response = call_with_retry(
-                    lambda p=provider: fn(p), provider.retry or self.retry, sleep=self.sleep, rng=self.rng,
+                    functools.partial(fn, provider), provider.retry or self.retry, sleep=self.sleep, rng=self.rng,
                     log=attempts, name=provider.name, breaker=provider.breaker)
             except Exception as exc:
                 last_error = exc
@@ -441,6 +466,8 @@ class SimulatedTransport(httpx2.BaseTransport):
     and for failures a cassette cannot replay because no response ever came."""
 
     KINDS = ("refused", "timeout", "rate_limit", "unavailable")
+    # Set whenever `times` is (__init__ insists), and only then does handle_request use it.
+    inner: Any
 
     def __init__(self, kind: str, *, retry_after: float | None = 2.0, times: int | None = None,
                  inner: httpx2.BaseTransport | None = None):

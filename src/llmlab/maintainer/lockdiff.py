@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from packaging.markers import Marker
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 
 # The installer's own tools arrive with every venv at the Python's bundled versions; the lock
 # pins them only because a dependency of the [local] extra (simonw's llm) names them.
@@ -17,9 +17,9 @@ INSTALLER_TOOLS = {"pip", "setuptools", "wheel"}
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)\s*(?:;\s*(.+))?$")
 
 
-def locked_versions(lock: Path) -> dict[str, str]:
+def locked_versions(lock: Path) -> dict[NormalizedName, str]:
     """name -> version for the entries of the lock whose markers hold on this Python."""
-    pins: dict[str, str] = {}
+    pins: dict[NormalizedName, str] = {}
     for line in lock.read_text().splitlines():
         match = PIN.match(line.strip())
         if match and (not match.group(3) or Marker(match.group(3)).evaluate()):

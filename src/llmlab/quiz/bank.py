@@ -3,14 +3,15 @@ validated by pydantic with errors that name the file, the question and the field
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..config import project_root
+from ..errors import LlmlabError
 
 Difficulty = Literal["junior", "mid", "senior"]
 SEED_ID = r"^00[0-4]:\d{1,2}$"
@@ -65,7 +66,7 @@ class Numeric(_Question):
     type: Literal["numeric"]
     answer: float
     tolerance: float = Field(ge=0, description="absolute tolerance")
-    unit: Optional[str] = None
+    unit: str | None = None
 
 
 class OpenAnswer(_Question):
@@ -76,7 +77,7 @@ class OpenAnswer(_Question):
                                       description="false statements; an answer that makes one loses a rubric point")
 
 
-Question = Union[SingleChoice, MultipleChoice, Numeric, OpenAnswer]
+Question = SingleChoice | MultipleChoice | Numeric | OpenAnswer
 
 
 class Topic(BaseModel):
@@ -87,7 +88,7 @@ class Topic(BaseModel):
     questions: list[Question] = Field(min_length=1)
 
 
-class BankError(ValueError):
+class BankError(LlmlabError, ValueError):
     """A question file is broken; the message names the file, question and field."""
 
 
@@ -119,7 +120,8 @@ def _load_file(name: str, _mtime_ns: int, _size: int) -> Topic:
             where = ""
             if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int):
                 qs = raw.get("questions") or []
-                qid = qs[loc[1]].get("id", f"#{loc[1] + 1}") if loc[1] < len(qs) and isinstance(qs[loc[1]], dict) else f"#{loc[1] + 1}"
+                entry = qs[loc[1]] if loc[1] < len(qs) else None
+                qid = entry.get("id", f"#{loc[1] + 1}") if isinstance(entry, dict) else f"#{loc[1] + 1}"
                 rest = [str(x) for x in loc[2:] if x not in ("single", "multiple", "numeric", "open")]
                 where = f"question {qid}, field {'.'.join(rest) or '(whole question)'}"
             else:
@@ -128,7 +130,7 @@ def _load_file(name: str, _mtime_ns: int, _size: int) -> Topic:
         raise BankError("\n".join(dict.fromkeys(lines))) from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_all(folder: str) -> dict[str, Topic]:
     topics = {}
     for path in sorted(Path(folder).glob("*.yaml")):

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from ..errors import LlmlabError
 from .bank import MultipleChoice, Numeric, OpenAnswer, Question, SingleChoice
 from .numbers import NotANumber, parse_number
 
@@ -26,7 +27,7 @@ class Result:
     graded_by: str = ""  # "self" or "model" for open answers
 
 
-class NotAnAnswer(ValueError):
+class NotAnAnswer(LlmlabError, ValueError):
     """The response cannot be graded (nothing chosen, a number that cannot be read).
     The message is one line asking again; nothing is scored or recorded."""
 
@@ -76,9 +77,9 @@ def _open_result(question: OpenAnswer, covered: Sequence[bool], claimed: Sequenc
     """Each rubric point made earns its share; each wrong claim made takes one share
     back, so a list of keywords that also asserts something false is not full marks."""
     made = sum(bool(c) for c in covered)
-    wrong = [p for p, c in zip(question.must_not_claim, claimed) if c]
+    wrong = [p for p, c in zip(question.must_not_claim, claimed, strict=True) if c]
     score = max(0.0, (made - len(wrong)) / len(question.rubric))
-    missed = [p for p, c in zip(question.rubric, covered) if not c]
+    missed = [p for p, c in zip(question.rubric, covered, strict=True) if not c]
     notes = []
     if missed:
         notes.append("Points to add: " + "; ".join(missed))
@@ -125,7 +126,8 @@ class RubricVerdict(BaseModel):
 
     covered: list[bool] = Field(description="one entry per rubric point, in order")
     wrong_claims: list[bool] = Field(default_factory=list,
-                                     description="one entry per 'must not claim' statement: true if the answer claims it")
+                                     description="one entry per 'must not claim' statement: "
+                                                 "true if the answer claims it")
     feedback: str = Field(description="two sentences for the candidate")
 
 
@@ -174,8 +176,8 @@ def grading_messages(question: OpenAnswer, answer: str) -> list[dict]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-class GradingError(RuntimeError):
-    pass
+class GradingError(LlmlabError, RuntimeError):
+    """The open answer could not be graded by a model; the message says what to do instead."""
 
 
 def grade_open_with_model(lab: Any, question: OpenAnswer, answer: str) -> Result:

@@ -86,7 +86,8 @@ class MockInterview(w.VBox):
 
     def _status(self) -> None:
         m, s = divmod(int(self.remaining), 60)
-        self.status.value = f"⏳ {m:02d}:{s:02d} left · question {min(self.index + 1, len(self.asked))} of {len(self.asked)}"
+        number = min(self.index + 1, len(self.asked))
+        self.status.value = f"⏳ {m:02d}:{s:02d} left · question {number} of {len(self.asked)}"
 
     def _show_question(self) -> None:
         q = self.asked[self.index]

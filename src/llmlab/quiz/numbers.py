@@ -23,6 +23,8 @@ import math
 import re
 import unicodedata
 
+from ..errors import LlmlabError
+
 # Words and symbols accepted for each unit the bank uses, beyond the unit itself
 # and its singular/plural. Lower case; matched after the number.
 _ALIASES = {
@@ -48,7 +50,7 @@ _SPACES = "\u00a0\u202f\u2009\u2007 _'’"
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
-class NotANumber(ValueError):
+class NotANumber(LlmlabError, ValueError):
     """The entry could not be read as a number in the question's unit; the message
     is one line to show the learner before asking again."""
 

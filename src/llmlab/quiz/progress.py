@@ -13,18 +13,19 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import home
+from ..errors import LlmlabError
 from . import schedule
 
 FORMAT = "llmlab-progress/2"
 OLD_FORMATS = ("llmlab-progress/1",)
 
 
-class ProgressFileError(ValueError):
+class ProgressFileError(LlmlabError, ValueError):
     pass
 
 
@@ -66,7 +67,7 @@ class Progress:
             return cls(path, now=now)
         try:
             data = json.loads(path.read_text())
-            learner, attempts = _parse(data)
+            learner, attempts = parse(data)
         except (ValueError, KeyError, TypeError) as exc:
             aside = path.with_name(f"{path.stem}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
             path.replace(aside)
@@ -118,7 +119,7 @@ class Progress:
     def import_file(self, source: Path) -> int:
         """Merge another progress file (e.g. from a Binder session); returns attempts added."""
         try:
-            learner, incoming = _parse(json.loads(Path(source).read_text()))
+            learner, incoming = parse(json.loads(Path(source).read_text()))
         except (ValueError, KeyError, TypeError) as exc:
             raise ProgressFileError(f"{source} is not a progress export ({exc})") from None
         # A fresh session (a new Binder) takes on the exported id; an existing learner keeps theirs.
@@ -170,8 +171,9 @@ class Progress:
         return {t: sum(v) / len(v) for t, v in sorted(by_topic.items())}
 
 
-def _parse(data: dict) -> tuple[str, list[Attempt]]:
-    """(learner id, attempts) from format 2, or from format 1 (no learner id, no sittings)."""
+def parse(data: dict) -> tuple[str, list[Attempt]]:
+    """(learner id, attempts) from format 2, or from format 1 (no learner id, no sittings).
+    Raises ValueError, KeyError or TypeError on anything else."""
     if not isinstance(data, dict) or data.get("format") not in (FORMAT, *OLD_FORMATS):
         raise ValueError(f"expected format {FORMAT!r}")
     learner = str(data.get("learner") or "")
@@ -183,47 +185,3 @@ def _parse(data: dict) -> tuple[str, list[Attempt]]:
         out.append(Attempt(str(raw["question_id"]), str(raw["topic"]), score, float(raw["at"]),
                            str(raw.get("sitting") or ""), str(raw.get("graded_by") or "")))
     return learner, out
-
-
-def merge_class(files: Iterable[Path]) -> dict[str, dict[str, float]]:
-    """Instructor view: topic -> learner file -> score (for a class report)."""
-    report: dict[str, dict[str, float]] = {}
-    for f in files:
-        try:
-            _, attempts = _parse(json.loads(Path(f).read_text()))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ProgressFileError(f"{f}: not a progress export ({exc})") from None
-        p = Progress(Path(f), attempts)
-        for topic, score in p.topic_scores().items():
-            report.setdefault(topic, {})[Path(f).stem] = score
-    return report
-
-
-def class_report_table(report: dict[str, dict[str, float]]) -> str:
-    """Topics sorted weakest first: mean score, learners who answered, the lowest score."""
-    rows = []
-    for topic, scores in report.items():
-        values = list(scores.values())
-        rows.append((sum(values) / len(values), topic, len(values), min(values)))
-    lines = [f"{'topic':<6}{'mean':>7}{'learners':>10}{'lowest':>8}"]
-    for mean, topic, count, lowest in sorted(rows):
-        lines.append(f"{topic:<6}{mean:>7.0%}{count:>10}{lowest:>8.0%}")
-    return "\n".join(lines)
-
-
-def plot_class_report(report: dict[str, dict[str, float]], path: str | Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    topics = sorted(report, key=lambda t: sum(report[t].values()) / len(report[t]))
-    means = [100 * sum(report[t].values()) / len(report[t]) for t in topics]
-    fig, ax = plt.subplots(figsize=(max(4, 0.5 * len(topics)), 3))
-    ax.bar(topics, means, color=["#c62828" if m < 75 else "#2e7d32" for m in means])
-    ax.set_ylim(0, 100)
-    ax.set_ylabel("class mean score %")
-    ax.set_title("Class report: weakest topics first")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)

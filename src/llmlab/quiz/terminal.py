@@ -40,7 +40,8 @@ def run(minutes: int = 15, questions: int = 10, topics: Sequence[str] | None = N
         if left <= 0:
             console.print("[bold red]Time is up.[/bold red]")
             break
-        console.rule(f"Q{number}/{len(asked)} · topic {q.id[:2]} · {q.difficulty} · {int(left // 60)}:{int(left % 60):02d} left")
+        clock_left = f"{int(left // 60)}:{int(left % 60):02d}"
+        console.rule(f"Q{number}/{len(asked)} · topic {q.id[:2]} · {q.difficulty} · {clock_left} left")
         console.print(escape(q.prompt))
         result = _ask_one(q, console, ask, sitting)
         if result is None:

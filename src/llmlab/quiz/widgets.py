@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as w
 
@@ -29,6 +30,8 @@ def _md(text: str) -> str:
 class QuestionCard(w.VBox):
     """One question: prompt, input, Check button, feedback. `on_result` gets the Result that
     counts, once: after the first answer the card shows its feedback and accepts no other."""
+
+    children: Any  # VBox's trait: ipywidgets has no type information, so mypy is told here
 
     def __init__(self, question: qb.Question, topic: str, number: int = 1,
                  on_result: Callable[[Result], None] | None = None, lab=None, sitting: Sitting | None = None):

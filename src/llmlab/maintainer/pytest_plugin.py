@@ -1,4 +1,4 @@
-"""Loaded by the test suite's addopts (`-p llmlab.pytest_plugin`) before any
+"""Loaded by the test suite's addopts (`-p llmlab.maintainer.pytest_plugin`) before any
 installed plugin, so it runs ahead of nbval importing nbformat and jsonschema.
 
 jsonschema imports rfc3987-syntax when it is installed (Jupyter's
@@ -9,4 +9,4 @@ fast and jsonschema carries on without them."""
 
 import sys
 
-sys.modules.setdefault("rfc3987_syntax", None)
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: "import fails", by design

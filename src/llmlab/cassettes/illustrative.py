@@ -1,6 +1,7 @@
-"""Illustrative responses: for endpoints no server reachable here offers
-(images, speech, moderation, batch), written by hand from the OpenAI API
-reference, marked as such, and validated against it by a test."""
+"""Illustrative responses: for capabilities the recording backend lacks (images,
+speech, transcription, moderation, batch, vision, the Responses API), written by
+hand from the OpenAI API reference, merged into the cassette at record time,
+marked as such, and validated against the reference by tests/test_illustrative.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import base64
 import json
 from pathlib import Path
 
-from .config import load_yaml
+from ..config import load_yaml
+from .recorder import RecordingSession
 
 HEADER = "x-llmlab-illustrative"
 SOURCE = "written from the OpenAI API reference (vendor/openai-openapi/openapi.json); not a recording"
@@ -36,13 +38,13 @@ def response_body(entry: dict) -> bytes:
     return json.dumps(response["body"]).encode()
 
 
-def merge_into(session, cassette_dir: Path, notebook: str) -> None:
-    """Add the illustrative interactions the live backend cannot produce."""
+def merge_into(session: RecordingSession, cassette_dir: Path, notebook: str) -> None:
+    """Add the illustrative interactions the live backend cannot produce (at record time)."""
     from vcr.request import Request
 
-    from .backends import resolve
+    from ..backends import resolve
 
-    provenance = session.cassette._metadata.get("provenance", {})
+    provenance = session.metadata().get("provenance", {})
     live_caps = set(provenance.get("capabilities", []))
     added = []
     for entry in load(cassette_dir, notebook):

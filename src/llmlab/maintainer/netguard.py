@@ -8,12 +8,14 @@ from __future__ import annotations
 import socket
 import sys
 
+from ..errors import LlmlabError
+
 _BLOCKED = ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex", "socket.sendto")
 _installed = False
 
 
-class NetworkDuringReplayError(RuntimeError):
-    pass
+class NetworkDuringReplayError(LlmlabError, RuntimeError):
+    """Something in a test kernel tried to reach the network."""
 
 
 def _hook(event: str, args: tuple) -> None:
@@ -39,7 +41,7 @@ def kernelspec(python: str = sys.executable) -> dict:
     """A Jupyter kernel that installs the guard before the first cell runs."""
     return {
         "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                 "--IPKernelApp.exec_lines=['import llmlab.netguard as g; g.install()']"],
+                 "--IPKernelApp.exec_lines=['import llmlab.maintainer.netguard as g; g.install()']"],
         "display_name": "Python 3 (llmlab, network blocked)",
         "language": "python",
     }

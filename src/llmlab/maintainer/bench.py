@@ -1,4 +1,4 @@
-"""The performance budget, measured: `make bench` (python -m llmlab.bench) writes
+"""The performance budget, measured: `make bench` (python -m llmlab.maintainer.bench) writes
 docs/benchmark.md and docs/benchmark.json. Run it on an otherwise idle machine."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from .config import project_root
+from ..config import project_root
 
 BUDGET = {
     "suite_seconds": 180.0,
@@ -69,17 +70,17 @@ def _timed_run(path: Path) -> tuple[float, float]:
 def notebook_times(root: Path, repeats: int = 3) -> dict:
     """Each notebook `repeats` times, in rounds (so a noisy moment hits one run,
     not all of one notebook's); each figure is the notebook's median run."""
-    from .record import _env
+    from ..notebooks import REPLAY_ENV, environment, topic_notebooks
 
-    paths = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((root / "solutions").glob("*.ipynb"))
+    paths = topic_notebooks(root) + sorted((root / "solutions").glob("*.ipynb"))
     samples: dict[str, list[tuple[float, float]]] = {f"{p.parent.name}/{p.stem}": [] for p in paths}
-    with _env(LLMLAB_BACKEND="replay", LLMLAB_STRICT_REPLAY="1", LLMLAB_PACE="0", LLMLAB_RECORD=None):
+    with environment(**REPLAY_ENV):
         for _ in range(repeats):
             for path in paths:
                 samples[f"{path.parent.name}/{path.stem}"].append(_timed_run(path))
     start_up = {k: round(statistics.median(s for s, _ in v), 2) for k, v in samples.items()}
     run_all = {k: round(statistics.median(r for _, r in v), 2) for k, v in samples.items()}
-    worst = max(run_all, key=run_all.get)
+    worst = max(run_all, key=lambda k: run_all[k])
     cold = [start_up[k] + run_all[k] for k in run_all]
     return {"median": round(statistics.median(run_all.values()), 2), "worst": run_all[worst],
             "worst_notebook": worst, "count": len(run_all),
@@ -103,12 +104,14 @@ def call_overhead(root: Path, live: bool) -> dict:
     import openai
 
     import llmlab
-    from .cassettes import make_vcr
 
-    request = dict(messages=[{"role": "user", "content": "Say hello in French."}], temperature=0, max_tokens=10)
+    from ..cassettes.recorder import make_vcr
+
+    request: dict[str, Any] = dict(messages=[{"role": "user", "content": "Say hello in French."}], temperature=0,
+                                   max_tokens=10)
     n = 80 if live else 200
     if live:
-        from .local_server import running
+        from ..local_server import running
 
         # One token per call keeps model time (the noise) small next to the client's own time.
         request = dict(request, max_tokens=1)
@@ -127,7 +130,7 @@ def call_overhead(root: Path, live: bool) -> dict:
                 kit.append(a if i % 2 == 0 else b_)
                 base.append(b_ if i % 2 == 0 else a)
             k, b = statistics.median(kit), statistics.median(base)
-            overhead = statistics.median(x - y for x, y in zip(kit, base))
+            overhead = statistics.median(x - y for x, y in zip(kit, base, strict=True))
             return {"kit_ms": round(k, 2), "bare_ms": round(b, 2), "overhead_ms": round(overhead, 2), "calls": n}
     else:
         os.environ["LLMLAB_STRICT_REPLAY"] = "0"  # replay the same recorded call repeatedly
@@ -172,8 +175,8 @@ def install_size(root: Path) -> dict:
 
 def main(skip_suite: bool = False) -> dict:
     root = project_root()
-    report = {"machine": f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    machine = f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    report: dict[str, Any] = {"machine": machine, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     report["import_ms"] = import_time()
     report["cassettes_mb"] = dir_size_mb(root / "cassettes")
     report["replay_overhead"] = call_overhead(root, live=False)
@@ -221,7 +224,8 @@ def write(report: dict, root: Path) -> None:
         ("install size, fresh venv (pip install ., no extras)", f"{report['install']['mb']} MB", "-", "measured"),
     ]
     lines = ["# Performance budget", "",
-             f"Measured {report['date']} on {report['machine']} by `make bench` (`python -m llmlab.bench`).", "",
+             f"Measured {report['date']} on {report['machine']} by `make bench` "
+             "(`python -m llmlab.maintainer.bench`).", "",
              "| what | measured | budget | verdict |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     lines += ["", f"Suite result line: `{suite.get('result', 'not run')}` (pytest {suite.get('args', '')}, "
@@ -236,7 +240,8 @@ def write(report: dict, root: Path) -> None:
               "figure is that notebook's median run. *Run All* is the time from the first cell to the "
               "last, which is what a learner waits for; the kernel start-up before it happens when the notebook "
               "is opened and costs the same for an empty notebook, so it is shown separately.",
-              "", "## Replay time per notebook", "", "| notebook | Run All (s) | kernel start-up (s) |", "|---|---|---|"]
+              "", "## Replay time per notebook", "",
+              "| notebook | Run All (s) | kernel start-up (s) |", "|---|---|---|"]
     lines += [f"| {k} | {v} | {nb['kernel_start'][k]} |" for k, v in nb["each"].items()]
     (docs / "benchmark.md").write_text("\n".join(lines) + "\n")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from .config import project_root
+from ..notebooks import find_notebook
 
 HEADING = re.compile(r"^\s*#{1,2}\s+\S")  # a cell whose first line is a # or ## heading
 QUIZ_HEADING = re.compile(r"^\s*##\s+Quiz\b")
@@ -41,24 +41,11 @@ def with_slide_types(nb):
     return nb
 
 
-def resolve(name: str) -> Path:
-    """A path, or a name like 01, 01_chat_completions or 01_chat_completions.ipynb under notebooks/."""
-    path = Path(name)
-    if path.suffix == ".ipynb" and path.exists():
-        return path
-    notebooks = project_root() / "notebooks"
-    stem = path.name.removesuffix(".ipynb")
-    found = sorted(notebooks.glob(f"{stem}.ipynb")) or sorted(notebooks.glob(f"{stem}_*.ipynb"))
-    if not found:
-        raise FileNotFoundError(f"no notebook matches {name!r} (looked in {notebooks})")
-    return found[0]
-
-
 def export(notebook: str | Path, out_dir: str | Path) -> Path:
     """Write OUT_DIR/<stem>.slides.html and return its path."""
     from nbconvert import SlidesExporter
 
-    path = resolve(str(notebook))
+    path = find_notebook(str(notebook))
     nb = with_slide_types(nbformat.read(path, as_version=4))
     exporter = SlidesExporter()
     title = next((c.source.splitlines()[0].lstrip("# ").strip() for c in nb.cells
