@@ -40,6 +40,16 @@ def test_durations_add_up_and_blocks_follow_each_other(agenda):
     assert all(b.checkpoint for b in agenda.blocks if b.notebooks or b.labs or b.quiz or b.mock_interview)
 
 
+@pytest.mark.parametrize("agenda", AGENDAS, ids=lambda a: a.id)
+def test_lab_blocks_leave_time_to_finish_the_lab(agenda):
+    """A lab takes a learner 45-60 minutes (read, write, make the checks pass): a lab block holds
+    one lab and nothing else, so its time is not eaten by the notebooks before it."""
+    for block in agenda.blocks:
+        if block.labs:
+            assert len(block.labs) == 1 and not block.notebooks, f"{block.title}: one lab, alone in its block"
+            assert 45 <= block.minutes <= 60, f"{block.title}: {block.minutes} minutes for a lab"
+
+
 def test_two_days_cover_every_notebook_and_lab():
     two = next(a for a in AGENDAS if a.id == "two-days")
     assert {n for b in two.blocks for n in b.notebooks} == {n["file"] for n in TOC}

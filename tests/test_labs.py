@@ -1,4 +1,7 @@
-"""Labs and solutions come from one source; checks pass the solutions and catch wrong code."""
+"""Labs and solutions come from one source; checks pass the solutions and catch wrong code.
+
+The reference and wrong implementations the checks are run against live in
+tests/lab_doubles/ (one module per lab), not in the installed package."""
 
 import importlib
 import pkgutil
@@ -8,11 +11,18 @@ import nbformat
 import pytest
 
 import llmlab.checks
-from llmlab.labs import MarkerError, STUB, lab_from_solution, sources, strip_solutions
+from llmlab.labs import STUB, MarkerError, lab_from_solution, sources, strip_solutions
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("lab*.ipynb"))
 CHECK_MODULES = sorted(m.name for m in pkgutil.iter_modules(llmlab.checks.__path__) if m.name.startswith("lab"))
+
+
+def _checks(module: str) -> tuple[object, object, list[str]]:
+    """The check module, its doubles, and the names of its check functions."""
+    mod = importlib.import_module(f"llmlab.checks.{module}")
+    doubles = importlib.import_module(f"lab_doubles.{module}")
+    return mod, doubles, sorted(name for name in vars(mod) if name.startswith("check_"))
 
 
 def test_strip_keeps_indentation_and_signature():
@@ -60,12 +70,55 @@ def test_solution_passes_every_check_and_lab_passes_none(solution):
     assert todo and not any("PASS" in line for line in todo), f"lab passes checks without code: {todo}"
 
 
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_solution_offers_one_optional_stretch(solution):
+    nb = nbformat.read(solution, as_version=4)
+    lab = solution.stem[:5]
+    calls = [c for c in nb.cells if c.cell_type == "code" and f"{lab}.check_stretch_" in c.source]
+    assert len(calls) == 1, "one optional stretch check per lab"
+    before = nb.cells[nb.cells.index(calls[0]) - 2:nb.cells.index(calls[0])]
+    headings = [c.source for c in nb.cells if c.cell_type == "markdown" and "optional" in c.source.lower()
+                and c.source.lstrip().startswith("## Stretch")]
+    assert headings, "the stretch is introduced by a '## Stretch (optional)' heading"
+    assert any(c.cell_type == "code" and "### BEGIN SOLUTION" in c.source for c in before), \
+        "the stretch's answer sits in a marked code cell right before its check"
+
+
+@pytest.mark.parametrize("module", CHECK_MODULES)
+def test_every_check_has_a_reference_and_wrong_implementations(module):
+    _, doubles, checks = _checks(module)
+    assert sorted(doubles.REFERENCE) == checks, f"tests/lab_doubles/{module}.py: one reference per check"
+    assert sorted(doubles.WRONG) == checks, f"tests/lab_doubles/{module}.py: wrong implementations for every check"
+    assert all(doubles.WRONG[name] for name in checks)
+    assert sum(name.startswith("check_stretch_") for name in checks) == 1, "one optional stretch check per lab"
+
+
+@pytest.mark.parametrize("module", CHECK_MODULES)
+def test_each_check_passes_the_reference_and_equivalent_answers(module):
+    mod, doubles, _ = _checks(module)
+    also = getattr(doubles, "ALSO_CORRECT", {})  # right answers in another spelling or order
+    accepted = {name: [fn, *also.get(name, [])] for name, fn in doubles.REFERENCE.items()}
+    for check_name, fns in accepted.items():
+        for fn in fns:
+            report = getattr(mod, check_name)(fn, quiet=True)
+            assert report.ok, f"{module}.{check_name} fails {fn.__name__}:\n{report}"
+
+
 @pytest.mark.parametrize("module", CHECK_MODULES)
 def test_each_check_catches_a_plausible_wrong_implementation(module):
-    mod = importlib.import_module(f"llmlab.checks.{module}")
-    assert mod.WRONG, f"{module} must list wrong implementations in WRONG"
-    for check_name, wrong_fns in mod.WRONG.items():
+    mod, doubles, _ = _checks(module)
+    for check_name, wrong_fns in doubles.WRONG.items():
         check = getattr(mod, check_name)
         for fn in wrong_fns:
             report = check(fn, quiet=True)
             assert not report.ok, f"{module}.{check_name} passed the wrong implementation {fn.__name__}"
+
+
+def test_lab04_stores_the_strict_schema_the_solution_sends():
+    """The stored schema must equal the reference's output exactly, list order included:
+    a recorded strict request carried that text, and the live case sends it."""
+    from lab_doubles.lab04 import strict
+
+    from llmlab.checks.lab04 import INVOICE_STRICT, Invoice
+    assert strict(Invoice.model_json_schema()) == INVOICE_STRICT
+    assert strict(Invoice.model_json_schema())["required"] == INVOICE_STRICT["required"]

@@ -2,7 +2,13 @@
 responses), print one pass/fail line per case with a hint, never the solution.
 
     from llmlab.checks import lab01
-    lab01.check_trim_history(trim_history)
+    lab01.check_trim_to_budget(trim_to_budget)
+
+The package ships to every learner, so a check compares with stored expected
+values or with properties the answer must have, never with a working copy of the
+answer: reference and wrong implementations live in tests/lab_doubles/, where
+tests/test_labs.py runs every check against them. Each lab also has one optional
+`check_stretch_*` for learners who finish early.
 """
 
 from __future__ import annotations
@@ -118,12 +124,17 @@ class FakeChatClient:
 
     def __init__(self, prepared: list[Any] = (), inner: Any = None, *, miss_hint: str = "",
                  too_many: str = "request {n} was not expected: you called the API more often than needed",
-                 limit: int | None = None, over_limit: str = ""):
+                 limit: int | None = None, over_limit: str = "",
+                 prepare: Callable[[dict], dict] | None = None):
         import copy
         from types import SimpleNamespace
 
         self._copy = copy.deepcopy
         self._prepared, self._inner = list(prepared), inner
+        # `prepare` rewrites a request before it goes to `inner`: an answer that is correct but
+        # spelled differently (a JSON Schema's `required` in another order) still finds the
+        # recorded response, while `requests` keeps what the learner really sent.
+        self._prepare = prepare
         self.miss_hint = miss_hint or "the request you sent is not the one the cassette recorded"
         self.too_many, self.limit, self.over_limit = too_many, limit, over_limit
         self.requests: list[dict] = []
@@ -137,7 +148,8 @@ class FakeChatClient:
         if self._inner is not None:
             expect(self.limit is None or n <= self.limit, self.over_limit.format(n=n))
             try:
-                response = self._inner.chat.completions.create(**kwargs)
+                sent = self._prepare(self._copy(kwargs)) if self._prepare else kwargs
+                response = self._inner.chat.completions.create(**sent)
             except Exception as exc:
                 if is_replay_miss(exc):
                     raise AssertionError(self.miss_hint) from None
@@ -149,3 +161,14 @@ class FakeChatClient:
                 raise response
         self.responses.append(response)
         return response
+
+
+class FakeClock:
+    """Virtual time for checks of code that takes a `clock`: `clock()` reads it, a check
+    moves it by assigning `now`, and nothing ever sleeps."""
+
+    def __init__(self, start: float = 1000.0):
+        self.now = float(start)
+
+    def __call__(self) -> float:
+        return self.now

@@ -4,6 +4,7 @@ then run one chat turn with it.
     from llmlab.checks import lab01
     lab01.check_trim_to_budget(trim_to_budget)
     lab01.check_chat_turn(chat_turn, lab.client, lab.models.chat)
+    lab01.check_stretch_trim_with_headroom(trim_with_headroom)   # optional
 """
 
 from __future__ import annotations
@@ -55,26 +56,6 @@ TOOLS_CHAT = [
 
 def _tokens(messages: list[dict], model: str = MODEL) -> int:
     return count_message_tokens(messages, model)
-
-
-def _units(messages: list[dict]) -> list[list[dict]]:
-    units: list[list[dict]] = []
-    for m in messages:
-        if m["role"] == "tool" and units and units[-1][0].get("tool_calls"):
-            units[-1].append(m)
-        else:
-            units.append([m])
-    return units
-
-
-def _reference_trim(messages: list[dict], budget: int, model: str = MODEL) -> list[dict]:
-    system = [m for m in messages if m["role"] == "system"]
-    kept: list[dict] = []
-    for unit in reversed(_units([m for m in messages if m["role"] != "system"])):
-        if kept and _tokens(system + unit + kept, model) > budget:
-            break
-        kept = unit + kept
-    return system + kept
 
 
 def _roles(messages: list[dict]) -> list[str]:
@@ -164,7 +145,8 @@ def _model_encoding(fn):
     budget = _tokens(text, "gpt-4o")
     expect(_tokens(text, "gpt-4") > budget, "internal: fixture no longer separates the encodings")
     kept = _call_trim(fn, text, budget, "gpt-4")
-    expect(kept == _reference_trim(text, budget, "gpt-4"),
+    # counted with cl100k_base, the three newest messages fit and the German question does not
+    expect(kept == [text[0], text[2], text[3]],
            "count with the model you were given (pass it to count_message_tokens): gpt-4 uses a different "
            "tokenizer from gpt-4o")
 
@@ -226,7 +208,7 @@ def _sends_trimmed(fn):
     budget = _tokens([SYSTEM] + CHAT[-3:], "fake-model")
     client, _ = _turn(fn, history, CHAT[-1]["content"], budget)
     sent = client.requests[0]["messages"]
-    expect(sent == _reference_trim(CHAT, budget, "fake-model"),
+    expect(sent == [SYSTEM] + CHAT[-3:],  # the budget is exactly the count of these
            "send the history trimmed with trim_to_budget(history, budget, model) after appending the user "
            f"turn (sent roles {_roles(sent)})")
     expect(history == sent + [{"role": "assistant", "content": "Yes, use about 10% more water."}],
@@ -284,116 +266,57 @@ def check_chat_turn(fn, client: Any = None, model: str | None = None, quiet: boo
     return run_cases("chat_turn", fn, cases, quiet)
 
 
-# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+# -- optional stretch: trim with headroom ------------------------------------------------------
 
-def _wrong_trim_drops_system(messages, budget, model="gpt-4o"):
-    kept = list(messages)
-    while len(kept) > 1 and count_message_tokens(kept, model) > budget:
-        kept.pop(0)  # oldest first, which is the system message
+def _headroom(fn, messages, budget, **kwargs):
+    before = copy.deepcopy(messages)
+    kept = fn(messages, budget, MODEL, **kwargs)
+    expect(isinstance(kept, list), f"return a list of messages, not {type(kept).__name__}")
+    expect(messages == before, "do not change the list you were given")
     return kept
 
 
-def _wrong_trim_strict_less(messages, budget, model="gpt-4o"):
-    system = [m for m in messages if m["role"] == "system"]
-    rest = [m for m in messages if m["role"] != "system"]
-    kept = [rest[-1]]
-    for m in reversed(rest[:-1]):
-        if count_message_tokens(system + [m] + kept, model) >= budget:
-            break
-        kept.insert(0, m)
-    return system + kept
+def _hr_fits(fn):
+    for budget in (_tokens(CHAT), _tokens(CHAT) + 30):
+        expect(_headroom(fn, CHAT, budget) == CHAT,
+               f"the whole history ({_tokens(CHAT)} tokens) fits a budget of {budget}: keep every message, even "
+               "when it is above the target. Trimming while it still fits changes the prompt's prefix for nothing")
 
 
-def _wrong_trim_per_message_sum(messages, budget, model="gpt-4o"):
-    system = [m for m in messages if m["role"] == "system"]
-    total = sum(count_message_tokens([m], model) for m in system)
-    kept = []
-    for unit in reversed(_units([m for m in messages if m["role"] != "system"])):
-        cost = sum(count_message_tokens([m], model) for m in unit)
-        if kept and total + cost > budget:
-            break
-        kept, total = unit + kept, total + cost
-    return system + kept
+def _hr_target(fn):
+    kept = _headroom(fn, CHAT, 120)
+    expect(len(kept) != 7, "over budget, you trimmed to the budget itself (120 tokens): trim down to target * budget "
+                           "(84 tokens) so the next turns fit without trimming again")
+    expect(kept == [SYSTEM] + CHAT[-4:],
+           f"over a budget of 120 with target 0.7, keep what trim_to_budget keeps for 84 tokens (kept roles "
+           f"{_roles(kept)})")
+    kept = _headroom(fn, CHAT, 120, target=0.5)
+    expect(kept == [SYSTEM] + CHAT[-3:], "use the target you were given: 0.5 * 120 is 60 tokens")
 
 
-def _wrong_trim_splits_tools(messages, budget, model="gpt-4o"):
-    system = [m for m in messages if m["role"] == "system"]
-    kept = []
-    for m in reversed([m for m in messages if m["role"] != "system"]):
-        if kept and count_message_tokens(system + [m] + kept, model) > budget:
-            break
-        kept.insert(0, m)
-    return system + kept
+def _hr_rules(fn):
+    kept = _headroom(fn, TOOLS_CHAT, 100)
+    expect(kept == [SYSTEM] + TOOLS_CHAT[-2:],
+           "trimming with headroom follows the rules of trim_to_budget (system first, whole tool groups, newest "
+           "unbroken stretch): reuse your trim_to_budget")
 
 
-def _wrong_trim_skips_gaps(messages, budget, model="gpt-4o"):
-    system = [m for m in messages if m["role"] == "system"]
-    kept = []
-    for unit in reversed(_units([m for m in messages if m["role"] != "system"])):
-        if kept and count_message_tokens(system + unit + kept, model) > budget:
-            continue  # keeps looking for older, smaller messages
-        kept = unit + kept
-    return system + kept
+def _hr_fewer_trims(fn):
+    history, trims = [SYSTEM], 0
+    for message in CHAT[1:]:
+        grown = history + [message]
+        history = _headroom(fn, grown, 80)
+        expect(_tokens(history) <= 80 or len(history) == 2, "every result must fit the budget")
+        trims += history != grown
+    expect(trims <= 2, f"growing the chat one message at a time under a budget of 80, you trimmed {trims} times; "
+                       "with headroom twice is enough (trimming to the budget trims on almost every turn)")
 
 
-def _wrong_trim_fixed_model(messages, budget, model="gpt-4o"):
-    return _reference_trim(messages, budget, "gpt-4o")
-
-
-def _wrong_trim_can_empty(messages, budget, model="gpt-4o"):
-    system = [m for m in messages if m["role"] == "system"]
-    kept = []
-    for unit in reversed(_units([m for m in messages if m["role"] != "system"])):
-        if count_message_tokens(system + unit + kept, model) > budget:
-            break
-        kept = unit + kept
-    return system + kept
-
-
-def _wrong_turn_untrimmed(client, model, history, user_text, budget):
-    history.append({"role": "user", "content": user_text})
-    reply = client.chat.completions.create(model=model, messages=list(history), **REQUEST)
-    text = reply.choices[0].message.content
-    history.append({"role": "assistant", "content": text})
-    return text
-
-
-def _wrong_turn_keeps_full_history(client, model, history, user_text, budget):
-    history.append({"role": "user", "content": user_text})
-    reply = client.chat.completions.create(model=model, messages=_reference_trim(history, budget, model), **REQUEST)
-    text = reply.choices[0].message.content
-    history.append({"role": "assistant", "content": text})
-    return text
-
-
-def _wrong_turn_trims_before_append(client, model, history, user_text, budget):
-    history[:] = _reference_trim(history, budget, model)
-    history.append({"role": "user", "content": user_text})
-    reply = client.chat.completions.create(model=model, messages=list(history), **REQUEST)
-    text = reply.choices[0].message.content
-    history.append({"role": "assistant", "content": text})
-    return text
-
-
-def _wrong_turn_returns_response(client, model, history, user_text, budget):
-    history.append({"role": "user", "content": user_text})
-    history[:] = _reference_trim(history, budget, model)
-    reply = client.chat.completions.create(model=model, messages=list(history), **REQUEST)
-    history.append({"role": "assistant", "content": reply.choices[0].message.content})
-    return reply
-
-
-def _wrong_turn_no_reply_in_history(client, model, history, user_text, budget):
-    history.append({"role": "user", "content": user_text})
-    history[:] = _reference_trim(history, budget, model)
-    reply = client.chat.completions.create(model=model, messages=list(history), **REQUEST)
-    return reply.choices[0].message.content
-
-
-WRONG = {
-    "check_trim_to_budget": [_wrong_trim_drops_system, _wrong_trim_strict_less, _wrong_trim_per_message_sum,
-                             _wrong_trim_splits_tools, _wrong_trim_skips_gaps, _wrong_trim_fixed_model,
-                             _wrong_trim_can_empty],
-    "check_chat_turn": [_wrong_turn_untrimmed, _wrong_turn_keeps_full_history, _wrong_turn_trims_before_append,
-                        _wrong_turn_returns_response, _wrong_turn_no_reply_in_history],
-}
+def check_stretch_trim_with_headroom(fn, quiet: bool = False) -> Report:
+    """Optional: trim only when over budget, and then down to target * budget."""
+    return run_cases("trim_with_headroom (optional)", fn, [
+        Case("a history that fits is kept whole", _hr_fits),
+        Case("over budget: down to target * budget", _hr_target),
+        Case("the rules of trim_to_budget still hold", _hr_rules),
+        Case("fewer trims over a growing chat", _hr_fewer_trims),
+    ], quiet)

@@ -5,6 +5,7 @@
     start, events = lab02.record_stream(lab.client, lab.models.tools)
     lab02.check_assemble_stream(assemble_stream, events)
     lab02.check_time_to_first_token(time_to_first_token, events, start)
+    lab02.check_stretch_print_stream(print_stream)   # optional
 """
 
 from __future__ import annotations
@@ -303,129 +304,76 @@ def check_time_to_first_token(fn, recorded: list | None = None, start: float | N
     return run_cases("time_to_first_token", fn, cases, quiet)
 
 
-# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+# -- optional stretch: the printer ---------------------------------------------------------
 
-def _wrong_text_only(chunks):
-    text, finish = [], None
+class _Screen:
+    """Stands in for sys.stdout: every write, and what a reader sees (the text up to the last flush)."""
+
+    def __init__(self):
+        self.written: list[str] = []
+        self.shown = ""
+
+    def write(self, text: str) -> int:
+        expect(isinstance(text, str), f"write text (str) to out, not {type(text).__name__}")
+        self.written.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.shown = "".join(self.written)
+
+
+def _feed(chunks: list, screen: _Screen):
+    """The chunks as a real stream gives them: once, one at a time. Before handing over the
+    next chunk it checks that the text so far is already on the screen."""
+    so_far = ""
     for chunk in chunks:
-        if not chunk.choices:
-            continue
-        text.append(chunk.choices[0].delta.content or "")
-        finish = chunk.choices[0].finish_reason or finish
-    return {"role": "assistant", "content": "".join(text)}, finish
+        expect(screen.shown == so_far,
+               f"when the next chunk arrived the screen showed {screen.shown!r}, not {so_far!r}: write each "
+               "piece of text as it arrives and flush it (print(..., end='', flush=True)), never at the end")
+        yield chunk
+        if chunk.choices:
+            so_far += chunk.choices[0].delta.content or ""
 
 
-def _wrong_ignores_index(chunks):
-    text, finish, call = [], None, None
-    for chunk in chunks:
-        if not chunk.choices:
-            continue
-        delta = chunk.choices[0].delta
-        text.append(delta.content or "")
-        for tc in delta.tool_calls or []:
-            if call is None:
-                call = {"id": tc.id, "type": "function", "function": {"name": tc.function.name, "arguments": ""}}
-            call["function"]["arguments"] += tc.function.arguments or ""
-        finish = chunk.choices[0].finish_reason or finish
-    message = {"role": "assistant", "content": "".join(text)}
-    if call:
-        message["tool_calls"] = [call]
-    return message, finish
+def _printed(fn, chunks: list, text: str) -> tuple[Any, _Screen]:
+    screen = _Screen()
+    out = fn(_feed(chunks, screen), screen)
+    screen.flush()
+    expect(screen.shown in (text, text + "\n"),
+           f"the screen should show {text!r} (and at most a final newline), it shows {screen.shown!r}: write the "
+           "content deltas and nothing else (no None, no tool-call arguments)")
+    return out, screen
 
 
-def _wrong_appends_names(chunks):
-    text, finish, calls = [], None, {}
-    for chunk in chunks:
-        if not chunk.choices:
-            continue
-        delta = chunk.choices[0].delta
-        text.append(delta.content or "")
-        for tc in delta.tool_calls or []:
-            call = calls.setdefault(tc.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
-            call["id"] += tc.id or ""
-            call["function"]["name"] += (tc.function.name or "") if tc.function else ""
-            call["function"]["arguments"] += (tc.function.arguments or "") if tc.function else ""
-        finish = chunk.choices[0].finish_reason or finish
-    message = {"role": "assistant", "content": "".join(text)}
-    if calls:
-        message["tool_calls"] = [calls[i] for i in sorted(calls)]
-    return message, finish
+def _ps_live(fn):
+    _printed(fn, HELLO, "Hello, Lisbon!")
 
 
-def _wrong_first_finish(chunks):
-    message, _ = _reference_assemble(chunks)
-    return message, chunks[0].choices[0].finish_reason
+def _ps_returns(fn):
+    out, _ = _printed(fn, HELLO, "Hello, Lisbon!")
+    expect(out == ({"role": "assistant", "content": "Hello, Lisbon!"}, "stop"),
+           f"return what assemble_stream returns for the stream (you returned {out!r:.120}). A stream can be read "
+           "only once: keep the chunks as you print them, then assemble the kept chunks")
 
 
-def _wrong_no_empty_choices(chunks):
-    for chunk in chunks:
-        chunk.choices[0]  # IndexError on the usage chunk
-    return _reference_assemble(chunks)
+def _ps_tool_call(fn):
+    out, _ = _printed(fn, ONE_CALL, "")
+    expect(isinstance(out, tuple) and len(out) == 2 and out[1] == "tool_calls"
+           and (out[0].get("tool_calls") or [{}])[0].get("function", {}).get("arguments") == '{"city": "Lisbon"}',
+           "a tool call prints nothing, and the returned message carries the assembled call")
 
 
-def _reference_assemble(chunks):
-    text, finish, calls = [], None, {}
-    for chunk in chunks:
-        if not chunk.choices:
-            continue
-        delta = chunk.choices[0].delta
-        text.append(delta.content or "")
-        for tc in delta.tool_calls or []:
-            call = calls.setdefault(tc.index, {"id": None, "type": "function", "function": {"name": None, "arguments": ""}})
-            call["id"] = call["id"] or tc.id
-            if tc.function:
-                call["function"]["name"] = call["function"]["name"] or tc.function.name
-                call["function"]["arguments"] += tc.function.arguments or ""
-        finish = chunk.choices[0].finish_reason or finish
-    message = {"role": "assistant", "content": "".join(text)}
-    if calls:
-        message["tool_calls"] = [calls[i] for i in sorted(calls)]
-    return message, finish
+def _ps_usage(fn):
+    out, _ = _printed(fn, WITH_USAGE, "Hello, Lisbon!")
+    expect(out == ({"role": "assistant", "content": "Hello, Lisbon!"}, "stop"),
+           "the last chunk of a stream with include_usage has no choices: skip it when printing too")
 
 
-def _output(chunk) -> bool:
-    return bool(chunk.choices) and bool(chunk.choices[0].delta.content or chunk.choices[0].delta.tool_calls)
-
-
-def _wrong_ttft_first_chunk(events, start=None):
-    origin = events[0][0] if start is None else start
-    return events[0][0] - origin if events else None
-
-
-def _wrong_ttft_empty_counts(events, start=None):
-    origin = events[0][0] if start is None else start
-    for t, chunk in events:
-        if chunk.choices and (chunk.choices[0].delta.content is not None or chunk.choices[0].delta.tool_calls):
-            return t - origin
-    return None
-
-
-def _wrong_ttft_ignores_start(events, start=None):
-    for t, chunk in events:
-        if _output(chunk):
-            return t - events[0][0]
-    return None
-
-
-def _wrong_ttft_text_only(events, start=None):
-    origin = events[0][0] if start is None else start
-    for t, chunk in events:
-        if chunk.choices and chunk.choices[0].delta.content:
-            return t - origin
-    return None
-
-
-def _wrong_ttft_milliseconds(events, start=None):
-    origin = events[0][0] if start is None else start
-    for t, chunk in events:
-        if _output(chunk):
-            return (t - origin) * 1000
-    return None
-
-
-WRONG = {
-    "check_assemble_stream": [_wrong_text_only, _wrong_ignores_index, _wrong_appends_names, _wrong_first_finish,
-                              _wrong_no_empty_choices],
-    "check_time_to_first_token": [_wrong_ttft_first_chunk, _wrong_ttft_empty_counts, _wrong_ttft_ignores_start,
-                                  _wrong_ttft_text_only, _wrong_ttft_milliseconds],
-}
+def check_stretch_print_stream(fn, quiet: bool = False) -> Report:
+    """Optional: print_stream(chunks, out) shows the text as it streams and returns the assembled message."""
+    return run_cases("print_stream (optional)", fn, [
+        Case("text appears as it arrives", _ps_live),
+        Case("returns the assembled message", _ps_returns),
+        Case("a tool call prints nothing", _ps_tool_call),
+        Case("a usage chunk without choices", _ps_usage),
+    ], quiet)

@@ -4,6 +4,7 @@ validation, error results, concurrent parallel calls and a round limit.
     from llmlab.checks import lab03
     lab03.check_run_agent(run_agent)                                   # scripted fake client
     lab03.check_run_agent(run_agent, lab.client, lab.models.tools)     # plus one real round
+    lab03.check_stretch_is_repeat(is_repeat)                           # optional
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import Case, FakeChatClient, Report, expect, is_replay_miss, run_cases
@@ -103,6 +103,16 @@ def _content(message: dict) -> Any:
         raise AssertionError(f"tool message content must be a JSON string, got {message.get('content')!r}") from None
 
 
+def _answers(messages: list[dict], ids: list[str]) -> dict[str, dict]:
+    """The tool message of each call, by id: one per call, in any order (the API pairs
+    them by tool_call_id, so the order of the tool messages carries no meaning)."""
+    tools = _tool_messages(messages)
+    got: list[Any] = [m.get("tool_call_id") for m in tools]
+    expect(sorted(got) == sorted(ids), f"answer every call with exactly one tool message carrying its tool_call_id "
+                                       f"(calls {ids}, tool messages for {got})")
+    return {m["tool_call_id"]: m for m in tools}
+
+
 def _error(message: dict, hint: str) -> str:
     data = _content(message)
     expect(isinstance(data, dict) and isinstance(data.get("error"), str) and data["error"], hint)
@@ -164,11 +174,9 @@ def _parallel(fn):
         completion(tool_calls=[("call_w", "get_weather", '{"city": "Oslo"}'), ("call_t", "get_time", '{"city": "Oslo"}')]),
         completion("Snowy, 4 °C, and it is 14:05."),
     ], registry=_barrier_registry())
-    tools = _tool_messages(client.requests[-1]["messages"])
-    expect([m.get("tool_call_id") for m in tools] == ["call_w", "call_t"],
-           "one tool message per tool_call_id, in the order of the calls")
-    for m, want in zip(tools, (_weather("Oslo"), _time("Oslo"))):
-        data = _content(m)
+    answers = _answers(client.requests[-1]["messages"], ["call_w", "call_t"])
+    for call_id, want in (("call_w", _weather("Oslo")), ("call_t", _time("Oslo"))):
+        data = _content(answers[call_id])
         expect(data == want, "both calls must run at the same time (a thread pool): each of these tools waits "
                              "until the other has started, so running them one after the other fails")
     expect(len(registry.calls) == 2, "each call runs exactly once")
@@ -209,11 +217,10 @@ BAD_ARGUMENTS = [
 def _bad_arguments(fn):
     calls = [(f"call_{i}", "get_weather", args) for i, (_, args) in enumerate(BAD_ARGUMENTS)]
     client, registry, out = _run(fn, [completion(tool_calls=calls), completion("Let me fix that.")])
-    tools = _tool_messages(client.requests[1]["messages"])
-    expect([m.get("tool_call_id") for m in tools] == [c[0] for c in calls], "one tool message per call, in order")
-    for (label, _), m in zip(BAD_ARGUMENTS, tools):
-        _error(m, f"{label} must come back as content json.dumps({{'error': '...'}}): validate with jsonschema "
-                  "against the tool's parameters before running anything")
+    answers = _answers(client.requests[1]["messages"], [c[0] for c in calls])
+    for (label, _), (call_id, _, _) in zip(BAD_ARGUMENTS, calls):
+        _error(answers[call_id], f"{label} must come back as content json.dumps({{'error': '...'}}): validate "
+                                 "with jsonschema against the tool's parameters before running anything")
     expect(not registry.calls, f"invalid arguments must never reach the function (it ran with {registry.calls}): "
                                "a function that accepts them anyway is not a validation")
 
@@ -280,7 +287,7 @@ def _live(client, model):
         expect(len(calls) >= 1 and all(c["function"]["name"] == "get_weather" for c in calls),
                "with a named tool_choice the model calls get_weather")
         answered = [m["tool_call_id"] for m in out if m["role"] == "tool"]
-        expect(answered == [c["id"] for c in calls], "every call of the real reply gets one tool message")
+        expect(sorted(answered) == sorted(c["id"] for c in calls), "every call of the real reply gets one tool message")
         expect(isinstance(out[-1].get("content"), str), "the final answer is text")
     return run
 
@@ -303,82 +310,59 @@ def check_run_agent(fn, client: Any = None, model: str | None = None, quiet: boo
     return run_cases("run_agent", fn, cases, quiet)
 
 
-# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+# -- optional stretch: loop detection --------------------------------------------------------
 
-def _execute(call, tools, registry, validate=True):
-    import jsonschema
-
-    schemas = {t["function"]["name"]: t["function"].get("parameters", {}) for t in tools}
-    name = call.function.name
-    if name not in schemas or name not in registry:
-        return json.dumps({"error": f"unknown tool {name!r}"})
-    try:
-        args = json.loads(call.function.arguments)
-        if validate:
-            jsonschema.validate(args, schemas[name])
-    except (ValueError, jsonschema.ValidationError) as exc:
-        return json.dumps({"error": f"invalid arguments: {exc}"})
-    try:
-        return json.dumps(registry[name](**args))
-    except Exception as exc:  # noqa: BLE001
-        return json.dumps({"error": f"{name} failed: {exc}"})
+def _call(call_id: str, name: str, arguments: str) -> dict:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
-def _echo(msg) -> dict:
-    return {"role": "assistant", "content": msg.content or "", "tool_calls": [
-        {"id": c.id, "type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}}
-        for c in msg.tool_calls]}
+OSLO = _call("call_1", "get_weather", '{"city": "Oslo", "unit": "celsius"}')
+OSLO_AGAIN = _call("call_9", "get_weather", '{ "unit": "celsius",  "city": "Oslo" }')  # new id, same call
+OSLO_TIME = _call("call_2", "get_time", '{"city": "Oslo"}')
+BERGEN = _call("call_3", "get_weather", '{"city": "Bergen", "unit": "celsius"}')
 
 
-def _agent(parallel=True, validate=True, final=True, echo=_echo):
-    def agent(client, model, messages, tools, registry, max_rounds=4, tool_choice="auto", max_tokens=300):
-        messages = list(messages)
-        for _ in range(max_rounds):
-            msg = client.chat.completions.create(model=model, messages=messages, tools=tools, tool_choice=tool_choice,
-                                                 max_tokens=max_tokens).choices[0].message
-            if not msg.tool_calls:
-                messages.append({"role": "assistant", "content": msg.content or ""})
-                return messages
-            messages.append(echo(msg))
-            if parallel:
-                with ThreadPoolExecutor() as pool:
-                    results = list(pool.map(lambda c: _execute(c, tools, registry, validate), msg.tool_calls))
-            else:
-                results = [_execute(c, tools, registry, validate) for c in msg.tool_calls]
-            messages += [{"role": "tool", "tool_call_id": c.id, "content": r} for c, r in zip(msg.tool_calls, results)]
-        if final:
-            msg = client.chat.completions.create(model=model, messages=messages, tools=tools, tool_choice="none",
-                                                 max_tokens=max_tokens).choices[0].message
-            messages.append({"role": "assistant", "content": msg.content or ""})
-        return messages
-    return agent
+def _repeat(fn, previous: list[dict], calls: list[dict]) -> bool:
+    before = copy.deepcopy((previous, calls))
+    got = fn(previous, calls)
+    expect((previous, calls) == before, "do not change the calls you were given")
+    expect(isinstance(got, bool), f"return True or False, not {type(got).__name__}")
+    return got
 
 
-def _wrong_crashes_on_unknown(client, model, messages, tools, registry, max_rounds=4, tool_choice="auto", max_tokens=300):
-    messages = list(messages)
-    for _ in range(max_rounds):
-        msg = client.chat.completions.create(model=model, messages=messages, tools=tools, tool_choice=tool_choice,
-                                             max_tokens=max_tokens).choices[0].message
-        if not msg.tool_calls:
-            messages.append({"role": "assistant", "content": msg.content or ""})
-            return messages
-        messages.append(_echo(msg))
-        for c in msg.tool_calls:
-            result = registry[c.function.name](**json.loads(c.function.arguments))
-            messages.append({"role": "tool", "tool_call_id": c.id, "content": json.dumps(result)})
-    return messages
+def _rp_same(fn):
+    expect(_repeat(fn, [OSLO], [copy.deepcopy(OSLO)]), "the same call twice is a repeat")
+    expect(_repeat(fn, [OSLO], [OSLO_AGAIN]),
+           "every round gives its calls new ids, and the model may order and space the JSON differently: compare "
+           "the names and the decoded arguments, not the ids or the raw text")
 
 
-_wrong_sequential = _agent(parallel=False)
-_wrong_sequential.__name__ = "_wrong_sequential"
-_wrong_no_schema_check = _agent(validate=False)
-_wrong_no_schema_check.__name__ = "_wrong_no_schema_check"
-_wrong_no_final_answer = _agent(final=False)
-_wrong_no_final_answer.__name__ = "_wrong_no_final_answer"
-_wrong_echo_null_content = _agent(echo=lambda msg: msg.model_dump(include={"role", "content", "tool_calls"}))
-_wrong_echo_null_content.__name__ = "_wrong_echo_null_content"
+def _rp_different(fn):
+    expect(not _repeat(fn, [OSLO], [BERGEN]), "other arguments make another call: not a repeat")
+    expect(not _repeat(fn, [OSLO], [_call("call_4", "get_time", '{"city": "Oslo", "unit": "celsius"}')]),
+           "another tool with the same arguments is not a repeat")
+    expect(not _repeat(fn, [OSLO, OSLO_TIME], [OSLO_AGAIN]), "a round that asks for less is not a repeat")
+    expect(not _repeat(fn, [OSLO], [OSLO_AGAIN, OSLO_TIME]), "a round that asks for more is not a repeat")
 
-WRONG = {
-    "check_run_agent": [_wrong_sequential, _wrong_no_schema_check, _wrong_no_final_answer, _wrong_echo_null_content,
-                        _wrong_crashes_on_unknown],
-}
+
+def _rp_order(fn):
+    expect(_repeat(fn, [OSLO, OSLO_TIME], [_call("call_7", "get_time", '{"city":"Oslo"}'), OSLO_AGAIN]),
+           "parallel calls may come back in another order: the same set of calls is a repeat")
+
+
+def _rp_edges(fn):
+    expect(not _repeat(fn, [], []), "a round without calls repeats nothing")
+    expect(not _repeat(fn, [], [OSLO]), "the first round has nothing to repeat")
+    broken = _call("call_5", "get_weather", '{"city": "Oslo"')
+    expect(_repeat(fn, [broken], [_call("call_6", "get_weather", '{"city": "Oslo"')]),
+           "arguments that are not JSON cannot be decoded: compare them as text (and do not crash)")
+
+
+def check_stretch_is_repeat(fn, quiet: bool = False) -> Report:
+    """Optional: is_repeat(previous_calls, calls) spots a model asking for the same calls again."""
+    return run_cases("is_repeat (optional)", fn, [
+        Case("the same call, new id and spacing", _rp_same),
+        Case("other calls are not repeats", _rp_different),
+        Case("order does not matter", _rp_order),
+        Case("empty rounds and broken JSON", _rp_edges),
+    ], quiet)

@@ -6,6 +6,7 @@ and exactly one repair request, then a clear failure.
     lab04.check_strict_schema(strict_schema)
     lab04.check_repair_messages(repair_messages)
     lab04.check_extract(extract, lab.client, lab.models.chat, strict=STRICT)
+    lab04.check_stretch_response_format_for(response_format_for)   # optional
 """
 
 from __future__ import annotations
@@ -66,21 +67,59 @@ class ExtractionError(ValueError):
 
 # -- strict_schema ----------------------------------------------------------------------
 
-def _reference_strict(schema: Any) -> Any:
+# What strict mode needs for Invoice.model_json_schema(): every object closed, every property
+# required, no defaults. tests/test_labs.py keeps it equal to the reference's output, list
+# order included, because this exact text is what a recorded strict request carried.
+INVOICE_STRICT = {
+    "title": "Invoice", "type": "object", "additionalProperties": False,
+    "properties": {
+        "invoice_number": {"title": "Invoice Number", "type": "string"},
+        "vendor_name": {"title": "Vendor Name", "type": "string"},
+        "invoice_date": {"format": "date", "title": "Invoice Date", "type": "string"},
+        "currency": {"enum": ["EUR", "USD", "GBP"], "title": "Currency", "type": "string"},
+        "line_items": {"items": {"$ref": "#/$defs/LineItem"}, "title": "Line Items", "type": "array"},
+        "total_amount": {"title": "Total Amount", "type": "number"},
+        "po_number": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Po Number"},
+    },
+    "required": ["invoice_number", "vendor_name", "invoice_date", "currency", "line_items", "total_amount",
+                 "po_number"],
+    "$defs": {
+        "LineItem": {
+            "title": "LineItem", "type": "object", "additionalProperties": False,
+            "properties": {"description": {"title": "Description", "type": "string"},
+                           "quantity": {"title": "Quantity", "type": "integer"},
+                           "unit_price": {"title": "Unit Price", "type": "number"}},
+            "required": ["description", "quantity", "unit_price"],
+        },
+    },
+}
+
+_NAMED = ("properties", "$defs", "definitions", "patternProperties")  # their keys are names, not keywords
+_AS_SETS = ("required", "enum", "type", "anyOf", "oneOf", "allOf")   # lists whose order JSON Schema ignores
+
+
+def _canonical(schema: Any) -> Any:
+    """`schema` with every list that JSON Schema reads as a set put in a fixed order, so two
+    schemas that accept the same documents compare equal (dicts ignore key order already)."""
+    if isinstance(schema, list):
+        return [_canonical(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: v for k, v in schema.items() if k != "default"}
-    for key in ("properties", "$defs"):
-        if key in out:
-            out[key] = {name: _reference_strict(sub) for name, sub in out[key].items()}
-    if "items" in out:
-        out["items"] = _reference_strict(out["items"])
-    if "anyOf" in out:
-        out["anyOf"] = [_reference_strict(sub) for sub in out["anyOf"]]
-    if out.get("type") == "object" or "properties" in out:
-        out["additionalProperties"] = False
-        out["required"] = list(out.get("properties", {}))
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _NAMED and isinstance(value, dict):
+            out[key] = {name: _canonical(sub) for name, sub in value.items()}
+        elif key in _AS_SETS and isinstance(value, list):
+            out[key] = sorted((_canonical(item) for item in value), key=lambda v: json.dumps(v, sort_keys=True))
+        else:
+            out[key] = _canonical(value)
     return out
+
+
+def same_schema(a: Any, b: Any) -> bool:
+    """True when two JSON Schemas differ at most in key order and in the order of sets
+    such as `required` or `enum`."""
+    return _canonical(a) == _canonical(b)
 
 
 def _objects(schema: Any, path: str = "$"):
@@ -88,7 +127,7 @@ def _objects(schema: Any, path: str = "$"):
     if isinstance(schema, dict):
         if schema.get("type") == "object" or "properties" in schema:
             yield path, schema
-        for key in ("properties", "$defs"):
+        for key in _NAMED:  # name -> schema maps: every value is a schema
             for name, sub in (schema.get(key) or {}).items():
                 yield from _objects(sub, f"{path}.{key}.{name}")
         if "items" in schema:
@@ -188,7 +227,7 @@ def _property_names(fn):
     schema = {"type": "object", "properties": {"default": {"type": "string"}, "properties": {"type": "string"}},
               "required": []}
     out = _call_strict(fn, schema)
-    expect(list(out.get("properties", {})) == ["default", "properties"],
+    expect(set(out.get("properties", {})) == {"default", "properties"},
            "a property may be called 'default' or 'properties': inside 'properties' the keys are names, "
            "not keywords, so keep them")
     _expect_strict(out, "properties named like keywords")
@@ -199,7 +238,7 @@ def _invoice(fn):
     expect("po_number" not in schema["required"], "internal: the fixture no longer has an optional field")
     out = _call_strict(fn, schema)
     _expect_strict(out, "the Invoice schema")
-    expect(out == _reference_strict(schema), "the Invoice schema came out different from what strict mode needs: "
+    expect(same_schema(out, INVOICE_STRICT), "the Invoice schema came out different from what strict mode needs: "
                                              "change only additionalProperties, required and default")
 
 
@@ -214,15 +253,6 @@ def check_strict_schema(fn, quiet: bool = False) -> Report:
 
 
 # -- repair_messages --------------------------------------------------------------------
-
-def _describe(error: ValidationError) -> str:
-    return "\n".join(f"- {'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in error.errors())
-
-
-def _reference_repair(messages: list[dict], reply: str, error: ValidationError) -> list[dict]:
-    return list(messages) + [{"role": "assistant", "content": reply},
-                             {"role": "user", "content": REPAIR_PROMPT.format(errors=_describe(error))}]
-
 
 INVOICE_TEXT = """INVOICE INV-2025-0042
 Vendor: Harbour Coffee Roasters
@@ -259,6 +289,21 @@ BAD_NESTED = _variant(line_items=[{"description": "Espresso beans 1 kg", "quanti
 BAD_TOTAL = _variant(total_amount=91.0)                                          # business rule, at the root
 CUT_OFF = json.dumps(VALID)[:120]                                                # finish_reason "length"
 GOOD = json.dumps(VALID)
+
+
+# How the repair request writes each error location the fixtures above produce (pydantic
+# supplies the messages; their order is pydantic's, so it is not stored).
+LOCATIONS = {("currency",): "currency", ("vat_rate",): "vat_rate",
+             ("line_items", 0, "quantity"): "line_items.0.quantity", (): "(root)"}
+
+
+def _correction(raw: str) -> str:
+    """The correction request expected after the reply `raw` (one of the fixtures above)."""
+    errors = _error_for(raw).errors()
+    expect(all(tuple(e["loc"]) in LOCATIONS for e in errors), "internal: pydantic reports an error the check "
+                                                               "does not know")
+    lines = [f"- {LOCATIONS[tuple(e['loc'])]}: {e['msg']}" for e in errors]
+    return REPAIR_PROMPT.format(errors="\n".join(lines))
 
 
 def _error_for(raw: str) -> ValidationError:
@@ -304,7 +349,7 @@ def _repair_exact(fn):
     for raw in (BAD_FIELDS, BAD_NESTED, BAD_TOTAL, CUT_OFF):
         error = _error_for(raw)
         got = _call_repair(fn, MESSAGES, raw, error)[-1]["content"]
-        want = REPAIR_PROMPT.format(errors=_describe(error))
+        want = _correction(raw)
         first = next((line for line in want.splitlines() if line not in got.splitlines()), None)
         expect(got == want, "use REPAIR_PROMPT.format(errors=...) with one line per error, "
                             "'- <loc joined by dots>: <msg>' and '(root)' for an empty loc"
@@ -334,7 +379,7 @@ def _completion(content: str | None, finish: str = "stop", refusal: str | None =
 
 def _fake_client(prepared: list[Any] = (), inner: Any = None) -> FakeChatClient:
     return FakeChatClient(
-        prepared, inner,
+        prepared, inner, prepare=_as_recorded,
         too_many="request {n} was not expected: after the first reply and ONE repair request, give up "
                  "(raise ExtractionError)",
         limit=2, over_limit="a third request: the first reply plus ONE repair is the limit",
@@ -347,8 +392,26 @@ JSON_OBJECT = {"type": "json_object"}
 
 
 def _strict_format() -> dict:
-    schema = _reference_strict(Invoice.model_json_schema())
-    return {"type": "json_schema", "json_schema": {"name": "invoice", "strict": True, "schema": schema}}
+    return {"type": "json_schema", "json_schema": {"name": "invoice", "strict": True,
+                                                   "schema": copy.deepcopy(INVOICE_STRICT)}}
+
+
+def _same_format(got: Any, want: dict) -> bool:
+    """response_format equality, with the schema compared by meaning."""
+    if not isinstance(got, dict) or want.get("type") != "json_schema":
+        return got == want
+    spec, wanted = got.get("json_schema") or {}, want["json_schema"]
+    return ({k: v for k, v in got.items() if k != "json_schema"} == {"type": "json_schema"}
+            and {k: v for k, v in spec.items() if k != "schema"} == {k: v for k, v in wanted.items() if k != "schema"}
+            and same_schema(spec.get("schema"), wanted["schema"]))
+
+
+def _as_recorded(request: dict) -> dict:
+    """A strict request whose schema means the same as the recorded one is sent in the recorded
+    spelling, so a `required` list in another order still finds its response."""
+    if _same_format(request.get("response_format"), _strict_format()):
+        request["response_format"] = _strict_format()
+    return request
 
 
 def _run(fn, replies, strict=False, text=INVOICE_TEXT, model="fake-model"):
@@ -410,7 +473,7 @@ def _strict(fn):
     spec = fmt.get("json_schema") or {}
     expect(spec.get("name") == "invoice" and spec.get("strict") is True,
            "the json_schema part needs 'name': 'invoice' and 'strict': True")
-    expect(spec.get("schema") == _strict_format()["json_schema"]["schema"],
+    expect(same_schema(spec.get("schema"), INVOICE_STRICT),
            "the schema is strict_schema(Invoice.model_json_schema()): pydantic leaves po_number out of "
            "required, which strict mode rejects")
     _expect_invoice(result)
@@ -421,13 +484,12 @@ def _repair_then_valid(fn):
     expect(len(client.requests) == 2, f"an invalid reply gets exactly one repair request (you made "
                                       f"{len(client.requests)} requests)")
     second = client.requests[1]
-    want = _reference_repair(MESSAGES, BAD_FIELDS, _error_for(BAD_FIELDS))
     got = second.get("messages") or []
-    expect(len(got) == 4 and got[2] == want[2],
+    expect(len(got) == 4 and got[2] == {"role": "assistant", "content": BAD_FIELDS},
            "the repair request is repair_messages(messages, reply, error): the first messages, the model's "
            "reply, then the correction")
-    expect(got[3] == want[3], "the repair request must carry the validation errors of the first reply, "
-                              "formatted by repair_messages")
+    expect(got[3] == {"role": "user", "content": _correction(BAD_FIELDS)},
+           "the repair request must carry the validation errors of the first reply, formatted by repair_messages")
     expect({k: v for k, v in second.items() if k != "messages"} == {k: v for k, v in client.requests[0].items()
                                                                     if k != "messages"},
            "the repair request keeps model, response_format, temperature and max_tokens")
@@ -486,11 +548,14 @@ def _live(client, model, strict):
             result = None
         expect(spy.requests[0].get("messages") == MESSAGES, "the first real request sends SYSTEM_PROMPT and the text")
         fmt = _strict_format() if strict else JSON_OBJECT
-        expect(spy.requests[0].get("response_format") == fmt, "response_format does not match strict=" + str(strict))
+        expect(_same_format(spy.requests[0].get("response_format"), fmt),
+               "response_format does not match strict=" + str(strict))
         if len(spy.requests) == 2:
             first = spy.responses[0].choices[0].message.content
-            want = _reference_repair(MESSAGES, first, _error_for(first))
-            expect(spy.requests[1].get("messages") == want,
+            sent = spy.requests[1].get("messages") or []
+            correction = sent[-1].get("content", "") if sent else ""
+            expect(sent[:-1] == MESSAGES + [{"role": "assistant", "content": first}]
+                   and all(e["msg"] in correction for e in _error_for(first).errors()),
                    "the real repair request must carry the first reply and its validation errors")
         if result is not None:
             expect(isinstance(result, BaseModel), "a successful real extraction returns the validated invoice")
@@ -514,149 +579,56 @@ def check_extract(fn, client: Any = None, model: str | None = None, strict: bool
     return run_cases("extract", fn, cases, quiet)
 
 
-# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+# -- optional stretch: a response_format for any model class -----------------------------------
 
-def _wrong_strict_root_only(schema):
-    out = copy.deepcopy(schema)
-    out["additionalProperties"] = False
-    out["required"] = list(out.get("properties", {}))
-    return out
-
-
-def _wrong_strict_mutates(schema):
-    def fix(s):
-        if isinstance(s, dict):
-            s.pop("default", None)
-            if "properties" in s:
-                s["additionalProperties"] = False
-                s["required"] = list(s["properties"])
-                for sub in s["properties"].values():
-                    fix(sub)
-            for sub in (s.get("$defs") or {}).values():
-                fix(sub)
-            fix(s.get("items"))
-            for sub in s.get("anyOf") or []:
-                fix(sub)
-        return s
-    return fix(schema)
+class Address(BaseModel):
+    street: str
+    city: str
+    postcode: str | None = None
 
 
-def _wrong_strict_keeps_defaults(schema):
-    def fix(s):
-        if not isinstance(s, dict):
-            return s
-        out = dict(s)
-        for key in ("properties", "$defs"):
-            if key in out:
-                out[key] = {n: fix(v) for n, v in out[key].items()}
-        if "items" in out:
-            out["items"] = fix(out["items"])
-        if "anyOf" in out:
-            out["anyOf"] = [fix(v) for v in out["anyOf"]]
-        if "properties" in out:
-            out["additionalProperties"] = False
-            out["required"] = list(out["properties"])
-        return out
-    return fix(schema)
+class ShippingLabel(BaseModel):
+    order_id: str
+    recipient: str
+    address: Address
+    express: bool = False
+    notes: list[str] = []
 
 
-def _wrong_strict_blind_walk(schema):
-    def fix(s):
-        if isinstance(s, list):
-            return [fix(v) for v in s]
-        if not isinstance(s, dict):
-            return s
-        out = {k: fix(v) for k, v in s.items() if k != "default"}  # treats property names as keywords
-        if "properties" in out:
-            out["additionalProperties"] = False
-            out["required"] = list(out["properties"])
-        return out
-    return fix(schema)
+def _format_for(fn, model_class: type[BaseModel]) -> dict:
+    out = fn(model_class)
+    expect(isinstance(out, dict) and out.get("type") == "json_schema" and set(out) == {"type", "json_schema"},
+           f"return {{'type': 'json_schema', 'json_schema': {{...}}}}, not {out!r:.80}")
+    spec = out["json_schema"]
+    keys = sorted(spec) if isinstance(spec, dict) else spec
+    expect(isinstance(spec, dict) and set(spec) == {"name", "strict", "schema"},
+           f"json_schema holds exactly name, strict and schema (you sent {keys})")
+    expect(spec["strict"] is True, "ask for strict mode: 'strict': True")
+    return spec
 
 
-def _wrong_repair_str_error(messages, reply, error):
-    return list(messages) + [{"role": "assistant", "content": reply},
-                             {"role": "user", "content": REPAIR_PROMPT.format(errors=str(error))}]
+def _rf_invoice(fn):
+    spec = _format_for(fn, Invoice)
+    expect(spec["name"] == "invoice", f"for Invoice the name is 'invoice', as in Task 3 (you sent {spec['name']!r})")
+    expect(same_schema(spec["schema"], INVOICE_STRICT), "the schema is strict_schema(model_class.model_json_schema())")
 
 
-def _wrong_repair_no_reply(messages, reply, error):
-    return list(messages) + [{"role": "user", "content": REPAIR_PROMPT.format(errors=_describe(error))},
-                             {"role": "user", "content": "Thanks."}]
+def _rf_any_class(fn):
+    spec = _format_for(fn, ShippingLabel)
+    name = spec["name"]
+    expect(isinstance(name, str) and name.replace("_", "") == "shippinglabel" and name == name.lower(),
+           f"derive the name from the class: ShippingLabel becomes 'shipping_label' (you sent {name!r}); the API "
+           "allows letters, digits, _ and -, and lower case reads best in logs")
+    schema = spec["schema"]
+    expect(set(schema.get("properties", {})) == set(ShippingLabel.model_fields),
+           "the schema is the one of the class you were given, not Invoice's")
+    _expect_strict(schema, "ShippingLabel")
+    expect(set(schema.get("$defs", {})) == {"Address"}, "keep the nested model's $defs entry")
 
 
-def _wrong_repair_first_error(messages, reply, error):
-    e = error.errors()[0]
-    line = f"- {'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
-    return list(messages) + [{"role": "assistant", "content": reply},
-                             {"role": "user", "content": REPAIR_PROMPT.format(errors=line)}]
-
-
-def _wrong_repair_field_only(messages, reply, error):
-    lines = "\n".join(f"- {e['loc'][0] if e['loc'] else '(root)'}: {e['msg']}" for e in error.errors())
-    return list(messages) + [{"role": "assistant", "content": reply},
-                             {"role": "user", "content": REPAIR_PROMPT.format(errors=lines)}]
-
-
-def _wrong_repair_mutates(messages, reply, error):
-    messages += [{"role": "assistant", "content": reply},
-                 {"role": "user", "content": REPAIR_PROMPT.format(errors=_describe(error))}]
-    return messages
-
-
-def _extractor(attempts=2, repair=_reference_repair, validate=True, fmt=None, wrap=True, refusal=True):
-    def extract(client, model, text, strict=False):
-        messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": text}]
-        response_format = fmt if fmt is not None else (_strict_format() if strict else JSON_OBJECT)
-        replies = []
-        for attempt in range(attempts):
-            message = client.chat.completions.create(model=model, messages=messages, response_format=response_format,
-                                                     **REQUEST).choices[0].message
-            if refusal and message.refusal:
-                raise ExtractionError(f"the model refused: {message.refusal}", replies)
-            replies.append(message.content or "")
-            if not validate:
-                return json.loads(replies[-1])
-            try:
-                return Invoice.model_validate_json(replies[-1])
-            except ValidationError as err:
-                if attempt == attempts - 1:
-                    if not wrap:
-                        raise
-                    raise ExtractionError(f"no valid invoice after {attempts} attempts:\n{_describe(err)}",
-                                          replies) from err
-                messages = repair(messages, replies[-1], err)
-    return extract
-
-
-def _named(fn, name):
-    fn.__name__ = name
-    return fn
-
-
-def _wrong_extract_retry_same(client, model, text, strict=False):
-    return _extractor(repair=lambda messages, reply, err: messages)(client, model, text, strict)
-
-
-def _wrong_extract_returns_none(client, model, text, strict=False):
-    try:
-        return _extractor()(client, model, text, strict)
-    except ExtractionError:
-        return None
-
-
-WRONG = {
-    "check_strict_schema": [_wrong_strict_root_only, _wrong_strict_mutates, _wrong_strict_keeps_defaults,
-                            _wrong_strict_blind_walk],
-    "check_repair_messages": [_wrong_repair_str_error, _wrong_repair_no_reply, _wrong_repair_first_error,
-                              _wrong_repair_field_only, _wrong_repair_mutates],
-    "check_extract": [
-        _named(_extractor(attempts=1), "_wrong_extract_no_repair"),
-        _named(_extractor(attempts=3), "_wrong_extract_two_repairs"),
-        _named(_extractor(validate=False), "_wrong_extract_json_loads_only"),
-        _named(_extractor(wrap=False), "_wrong_extract_leaks_validation_error"),
-        _named(_extractor(fmt=JSON_OBJECT), "_wrong_extract_ignores_strict"),
-        _named(_extractor(refusal=False), "_wrong_extract_repairs_refusal"),
-        _wrong_extract_retry_same,
-        _wrong_extract_returns_none,
-    ],
-}
+def check_stretch_response_format_for(fn, quiet: bool = False) -> Report:
+    """Optional: response_format_for(model_class) builds the strict response_format for any pydantic class."""
+    return run_cases("response_format_for (optional)", fn, [
+        Case("the Invoice format of Task 3", _rf_invoice),
+        Case("any class: its name and its strict schema", _rf_any_class),
+    ], quiet)

@@ -7,11 +7,13 @@ top-k search and a grounded answer with its sources.
     lab05.check_cosine(cosine)
     lab05.check_search(search, lab.client, lab.models.embed)
     lab05.check_answer_with_sources(answer_with_sources, lab.client, lab.models.chat, lab.models.embed)
+    lab05.check_stretch_cited_sources(cited_sources)   # optional
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from types import SimpleNamespace
 from typing import Any
@@ -125,17 +127,37 @@ class FakeClient:
         return response
 
 
-_REFERENCE_CACHE: dict[tuple, np.ndarray] = {}
+_RECORDED: dict[tuple, np.ndarray] = {}
 
 
-def recorded_vectors(client: Any, model: str, texts: list[str]) -> np.ndarray:
-    """The check's own embeddings of `texts`: one request, rows sorted by index."""
+def _recorded_vectors(client: Any, model: str, texts: list[str]) -> np.ndarray:
+    """The embeddings of `texts` as the cassette holds them (one request, the one recorded):
+    what the learner's rows and rankings are compared with."""
     key = (id(client), model, tuple(texts))
-    if key not in _REFERENCE_CACHE:
+    if key not in _RECORDED:
         response = client.embeddings.create(model=model, input=list(texts))
-        rows = [d.embedding for d in sorted(response.data, key=lambda d: d.index)]
-        _REFERENCE_CACHE[key] = np.array(rows, dtype=float)
-    return _REFERENCE_CACHE[key]
+        by_position = {item.index: item.embedding for item in response.data}
+        _RECORDED[key] = np.array([by_position[i] for i in range(len(texts))], dtype=float)
+    return _RECORDED[key]
+
+
+def _scores(query: Any, docs: Any) -> np.ndarray:
+    """Cosine of the query with every row of `docs` (none of the checks' vectors is zero)."""
+    q, d = np.asarray(query, dtype=float), np.asarray(docs, dtype=float)
+    return d @ q / (np.linalg.norm(d, axis=1) * np.linalg.norm(q))
+
+
+def _expect_top(out: list[int], scores: np.ndarray, k: int, what: str) -> None:
+    """`out` must be k best documents by score, best first, ties to the lower index."""
+    n = len(scores)
+    expect(len(out) == min(k, n) and len(set(out)) == len(out) and all(0 <= i < n for i in out),
+           f"{what}: return {min(k, n)} different document indices (you returned {out})")
+    before = lambda a, b: scores[a] > scores[b] or (scores[a] == scores[b] and a < b)  # noqa: E731
+    expect(all(before(a, b) for a, b in itertools.pairwise(out)),
+           f"{what}: {out} is not in order of cosine similarity, best first (ties: lower index first)")
+    left = [j for j in range(n) if j not in out]
+    expect(not out or all(before(out[-1], j) for j in left),
+           f"{what}: {out} leaves out a document that scores higher than one it keeps")
 
 
 # -- embed_all ------------------------------------------------------------------------------
@@ -199,9 +221,9 @@ def _embed_live(client, model):
         out = _as_matrix(fn(spy, model, DOCS, batch_size=4), len(DOCS))
         inputs = [r.get("input") for r in spy.embedding_requests]
         expect(inputs == [DOCS[0:4], DOCS[4:8], DOCS[8:10]], "10 documents with batch_size=4 make 3 requests")
-        reference = recorded_vectors(client, model, DOCS)
-        expect(out.shape == reference.shape, f"expected shape {reference.shape}, got {out.shape}")
-        expect(np.allclose(out, reference, atol=1e-4),
+        recorded = _recorded_vectors(client, model, DOCS)
+        expect(out.shape == recorded.shape, f"expected shape {recorded.shape}, got {out.shape}")
+        expect(np.allclose(out, recorded, atol=1e-4),
                "the rows differ from the documents' embeddings: keep the order of the texts")
     return run
 
@@ -277,16 +299,6 @@ def check_cosine(fn, quiet: bool = False) -> Report:
 
 # -- search -----------------------------------------------------------------------------------
 
-def _reference_search(query_vec, doc_vecs, k):
-    q = np.asarray(query_vec, dtype=float)
-    d = np.asarray(doc_vecs, dtype=float)
-    if len(d) == 0 or k <= 0:
-        return []
-    norms = np.linalg.norm(d, axis=1) * np.linalg.norm(q)
-    scores = np.divide(d @ q, norms, out=np.zeros(len(d)), where=norms > 0)
-    return sorted(range(len(d)), key=lambda i: (-scores[i], i))[:k]
-
-
 # cosine ranking 2, 0, 3, 1; ranking by raw dot product would put the long vector 3 first
 QUERY = [1.0, 0.2]
 VECS = [[0.8, 0.4], [0.0, 1.0], [1.0, 0.25], [6.0, 6.0]]
@@ -330,12 +342,10 @@ def _search_arrays(fn):
 
 def _search_live(client, model):
     def run(fn):
-        docs = recorded_vectors(client, model, DOCS)
-        queries = recorded_vectors(client, model, QUERIES)
+        docs = _recorded_vectors(client, model, DOCS)
+        queries = _recorded_vectors(client, model, QUERIES)
         for text, q in zip(QUERIES, queries):
-            out = _call_search(fn, q, docs, 3)
-            want = _reference_search(q, docs, 3)
-            expect(out == want, f"on the recorded embeddings, {text!r} should rank documents {want}; got {out}")
+            _expect_top(_call_search(fn, q, docs, 3), _scores(q, docs), 3, f"on the recorded embeddings, {text!r}")
     return run
 
 
@@ -361,10 +371,16 @@ MINI_TABLE = {"How long do cats sleep?": [0.9, 0.3, 0.0], "What is the capital o
 REPLY = "Cats sleep up to 16 hours a day [1]."
 
 
-def _prompt(question: str, docs: list[str], ranked: list[int]) -> list[dict]:
-    sources = "\n".join(f"[{n}] {docs[i]}" for n, i in enumerate(ranked, 1))
-    return [{"role": "system", "content": GROUNDED_SYSTEM},
-            {"role": "user", "content": f"Sources:\n{sources}\n\nQuestion: {question}"}]
+def _grounded(question: str, docs: list[str], order: list[int]) -> list[dict]:
+    """The two messages Task 4 describes, for the documents in `order`."""
+    lines = ["Sources:"]
+    lines += [f"[{rank}] {docs[doc]}" for rank, doc in zip(range(1, len(order) + 1), order, strict=True)]
+    lines += ["", f"Question: {question}"]
+    return [{"role": "system", "content": GROUNDED_SYSTEM}, {"role": "user", "content": "\n".join(lines)}]
+
+
+# The cat question against MINI_VECS: cats first, then parrots, then dogs (goldfish last).
+CAT_RANKING = [0, 3, 1]
 
 
 def _answer(fn, question, k=2, min_score=0.0, replies=(REPLY,)):
@@ -383,8 +399,7 @@ def _answer_prompt(fn):
     expect(len(client.chat_requests) == 1, f"one chat request per question, you made {len(client.chat_requests)}")
     sent = client.chat_requests[0]
     expect(sent.get("model") == "fake-chat", "send the chat request to the chat model")
-    ranked = _reference_search(MINI_TABLE[question], MINI_VECS, 2)
-    want = _prompt(question, MINI_DOCS, ranked)
+    want = _grounded(question, MINI_DOCS, CAT_RANKING[:2])
     expect(sent.get("messages", [None])[0] == want[0], "the first message is {'role': 'system', 'content': "
                                                        "GROUNDED_SYSTEM}")
     expect(sent.get("messages") == want, "the user message is 'Sources:', one '[n] <document>' line per retrieved "
@@ -399,7 +414,7 @@ def _answer_result(fn):
     question = "How long do cats sleep?"
     client, out = _answer(fn, question, k=3)
     expect(out["answer"] == REPLY, "'answer' is the text of the model's reply")
-    want = _reference_search(MINI_TABLE[question], MINI_VECS, 3)
+    want = CAT_RANKING
     expect(list(out["sources"]) == want, f"'sources' are the retrieved document indices in rank order ({want}), "
                                          f"so the caller can show where [1], [2], ... come from")
     expect(len(client.chat_requests[0]["messages"][1]["content"].splitlines()) == 3 + 3,
@@ -419,18 +434,19 @@ def _answer_gate(fn):
 
 def _answer_live(client, chat_model, embed_model):
     def run(fn):
-        doc_vecs = recorded_vectors(client, embed_model, DOCS)
-        queries = recorded_vectors(client, embed_model, QUERIES)
+        doc_vecs = _recorded_vectors(client, embed_model, DOCS)
+        queries = _recorded_vectors(client, embed_model, QUERIES)
         for question, q in ((QUERIES[0], queries[0]), (QUERIES[4], queries[4])):
             spy = FakeClient(inner=client)
             out = fn(spy, chat_model, embed_model, question, DOCS, doc_vecs, k=2, min_score=MIN_SCORE)
             expect(isinstance(out, dict), "return a dict")
-            want = _reference_search(q, doc_vecs, 2)
-            best = float(doc_vecs[want[0]] @ q / (np.linalg.norm(doc_vecs[want[0]]) * np.linalg.norm(q)))
+            scores = _scores(q, doc_vecs)
+            best = float(scores.max())
             if best >= MIN_SCORE:
-                expect(list(out.get("sources", [])) == want, f"{question!r}: sources should be {want}")
-                expect(len(spy.chat_requests) == 1 and spy.chat_requests[0].get("messages") == _prompt(
-                    question, DOCS, want), f"{question!r}: the grounded prompt differs from the expected one")
+                sources = [int(i) for i in out.get("sources", [])]
+                _expect_top(sources, scores, 2, f"{question!r}: sources")
+                expect(len(spy.chat_requests) == 1 and spy.chat_requests[0].get("messages") == _grounded(
+                    question, DOCS, sources), f"{question!r}: the grounded prompt differs from the expected one")
                 expect(out.get("answer") == spy.chat_responses[0].choices[0].message.content,
                        "'answer' is the real reply's text")
             else:
@@ -454,122 +470,49 @@ def check_answer_with_sources(fn, client: Any = None, chat_model: str | None = N
     return run_cases("answer_with_sources", fn, cases, quiet)
 
 
-# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+# -- optional stretch: check the citations -------------------------------------------------------
 
-def _ref_embed(client, model, texts, batch_size=64, by_index=True, as_list=True):
-    rows = []
-    for start in range(0, len(texts), batch_size):
-        batch = texts[start:start + batch_size]
-        data = client.embeddings.create(model=model, input=batch if as_list or len(batch) > 1 else batch[0]).data
-        if by_index:
-            data = sorted(data, key=lambda d: d.index)
-        rows += [d.embedding for d in data]
-    return np.array(rows, dtype=float)
-
-
-def _wrong_embed_ignores_index(client, model, texts, batch_size=64):
-    return _ref_embed(client, model, texts, batch_size, by_index=False)
+def _cited(fn, answer: str, sources: list[int], want: dict, hint: str) -> None:
+    before = list(sources)
+    got = fn(answer, sources)
+    expect(sources == before, "do not change the sources you were given")
+    expect(isinstance(got, dict) and set(got) == {"cited", "unknown"},
+           f"return {{'cited': [document indices], 'unknown': [numbers]}}, not {got!r:.80}")
+    got = {key: [int(v) for v in value] for key, value in got.items()}
+    expect(got == want,
+           f"{hint}\n    answer:   {answer!r}, sources {sources}\n    expected: {want}\n    got:      {got}")
 
 
-def _wrong_embed_one_request(client, model, texts, batch_size=64):
-    if not texts:
-        return np.zeros((0, 0))
-    return _ref_embed(client, model, texts, batch_size=len(texts))
+def _cs_map(fn):
+    _cited(fn, "Late books cost 20 cents a day [1], up to 5 euros per item [2].", [3, 1],
+           {"cited": [3, 1], "unknown": []},
+           "[n] is the n-th source you sent, counting from 1: turn it back into that document's index")
 
 
-def _wrong_embed_off_by_one(client, model, texts, batch_size=64):
-    rows = []
-    for start in range(0, len(texts), batch_size + 1):
-        data = client.embeddings.create(model=model, input=texts[start:start + batch_size + 1]).data
-        rows += [d.embedding for d in sorted(data, key=lambda d: d.index)]
-    return np.array(rows, dtype=float)
+def _cs_order(fn):
+    _cited(fn, "You may renew twice [2]. Loans last three weeks [1]. Reserved items cannot be renewed [2].",
+           [4, 2, 1], {"cited": [2, 4], "unknown": []},
+           "list each cited document once, in the order the answer first cites it")
 
 
-def _wrong_embed_string_for_one(client, model, texts, batch_size=64):
-    return _ref_embed(client, model, texts, batch_size, as_list=False)
+def _cs_unknown(fn):
+    _cited(fn, "Printing is free [0], see also [4] and [2].", [6, 7, 9], {"cited": [7], "unknown": [0, 4]},
+           "a number with no source behind it ([0], or more than the sources sent) is an invented citation: report "
+           "it under 'unknown' (careful: sources[0 - 1] is the last source, not an error)")
 
 
-def _wrong_embed_empty_request(client, model, texts, batch_size=64):
-    if not texts:
-        client.embeddings.create(model=model, input=[])
-        return np.zeros((0, 0))
-    return _ref_embed(client, model, texts, batch_size)
+def _cs_shapes(fn):
+    _cited(fn, "It is open until 8 pm [12], and on Saturdays [10].", list(range(11, -1, -1)),
+           {"cited": [0, 2], "unknown": []}, "numbers can have two digits")
+    _cited(fn, "I do not know [citation needed].", [0, 1], {"cited": [], "unknown": []},
+           "only a number in square brackets is a citation")
 
 
-def _wrong_cos_dot(a, b):
-    return float(np.dot(a, b))
-
-
-def _wrong_cos_one_norm(a, b):
-    return float(np.dot(a, b) / np.linalg.norm(b))
-
-
-def _wrong_cos_distance(a, b):
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    return float(1 - a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
-
-
-def _wrong_cos_nan(a, b):
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
-
-
-def _wrong_search_dot(query_vec, doc_vecs, k):
-    scores = np.asarray(doc_vecs, float) @ np.asarray(query_vec, float)
-    return [int(i) for i in np.argsort(-scores, kind="stable")[:k]]
-
-
-def _wrong_search_ascending(query_vec, doc_vecs, k):
-    q, d = np.asarray(query_vec, float), np.asarray(doc_vecs, float)
-    scores = d @ q / (np.linalg.norm(d, axis=1) * np.linalg.norm(q))
-    return [int(i) for i in np.argsort(scores, kind="stable")[:k]]
-
-
-def _wrong_search_ties_reversed(query_vec, doc_vecs, k):
-    q, d = np.asarray(query_vec, float), np.asarray(doc_vecs, float)
-    scores = d @ q / (np.linalg.norm(d, axis=1) * np.linalg.norm(q))
-    return sorted(range(len(d)), key=lambda i: (scores[i], i), reverse=True)[:k]
-
-
-def _wrong_search_scores(query_vec, doc_vecs, k):
-    q, d = np.asarray(query_vec, float), np.asarray(doc_vecs, float)
-    scores = d @ q / (np.linalg.norm(d, axis=1) * np.linalg.norm(q))
-    return sorted(scores.tolist(), reverse=True)[:k]
-
-
-def _answerer(gate=True, numbered=True, embed_with_chat=False, sources_sorted=False):
-    def answer_with_sources(client, chat_model, embed_model, question, docs, doc_vecs, k=3, min_score=0.0):
-        q = _ref_embed(client, chat_model if embed_with_chat else embed_model, [question])[0]
-        ranked = _reference_search(q, doc_vecs, k)
-        d = np.asarray(doc_vecs, float)
-        best = float(d[ranked[0]] @ q / (np.linalg.norm(d[ranked[0]]) * np.linalg.norm(q))) if ranked else -1.0
-        if gate and best < min_score:
-            return {"answer": NO_ANSWER, "sources": []}
-        shown = sorted(ranked) if sources_sorted else ranked
-        if numbered:
-            messages = _prompt(question, docs, shown)
-        else:
-            messages = [{"role": "system", "content": GROUNDED_SYSTEM},
-                        {"role": "user", "content": "\n".join(docs[i] for i in shown) + f"\n\nQuestion: {question}"}]
-        reply = client.chat.completions.create(model=chat_model, messages=messages, **CHAT_REQUEST)
-        return {"answer": reply.choices[0].message.content, "sources": shown}
-    return answer_with_sources
-
-
-def _named(fn, name):
-    fn.__name__ = name
-    return fn
-
-
-WRONG = {
-    "check_embed_all": [_wrong_embed_ignores_index, _wrong_embed_one_request, _wrong_embed_off_by_one,
-                        _wrong_embed_string_for_one, _wrong_embed_empty_request],
-    "check_cosine": [_wrong_cos_dot, _wrong_cos_one_norm, _wrong_cos_distance, _wrong_cos_nan],
-    "check_search": [_wrong_search_dot, _wrong_search_ascending, _wrong_search_ties_reversed, _wrong_search_scores],
-    "check_answer_with_sources": [
-        _named(_answerer(gate=False), "_wrong_answer_no_gate"),
-        _named(_answerer(numbered=False), "_wrong_answer_unnumbered_sources"),
-        _named(_answerer(embed_with_chat=True), "_wrong_answer_embeds_with_chat_model"),
-        _named(_answerer(sources_sorted=True), "_wrong_answer_sources_by_index"),
-    ],
-}
+def check_stretch_cited_sources(fn, quiet: bool = False) -> Report:
+    """Optional: cited_sources(answer, sources) maps an answer's [n] markers back to documents."""
+    return run_cases("cited_sources (optional)", fn, [
+        Case("[n] becomes a document index", _cs_map),
+        Case("each document once, in citation order", _cs_order),
+        Case("invented numbers are reported", _cs_unknown),
+        Case("two digits, and what is not a citation", _cs_shapes),
+    ], quiet)

@@ -6,22 +6,19 @@ counts exact hits, semantic hits and misses.
     lab06.check_request_key(request_key)
     lab06.check_semantic_cache(SemanticCache)
     lab06.check_cached_client(CachedClient)
+    lab06.check_stretch_ttl_cache(TTLCache)   # optional
 
-Everything here is deterministic: a fake embedding function with fixed vectors
-and a fake client that counts its calls. No API requests.
+Everything here is deterministic: a fake embedding function with fixed vectors,
+a fake client that counts its calls and a fake clock. No API requests.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
-
-from . import Case, Report, expect, run_cases
+from . import Case, FakeClock, Report, expect, run_cases
 
 SYSTEM = {"role": "system", "content": "You are the help desk of Nordlys Outfitters. Answer in one sentence."}
 
@@ -36,11 +33,6 @@ def make_request(question: str, system: dict = SYSTEM, **params: Any) -> dict:
 
 # -- request_key -------------------------------------------------------------------------
 
-def _reference_key(request: dict) -> str:
-    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def _reorder(value: Any) -> Any:
     """The same data with every dict's keys in reverse order."""
     if isinstance(value, dict):
@@ -51,6 +43,11 @@ def _reorder(value: Any) -> Any:
 
 
 BASE = make_request("How long does delivery to Tromsø take?")
+# SHA-256 of BASE's canonical JSON, which is:
+# {"max_tokens":60,"messages":[{"content":"You are the help desk of Nordlys Outfitters. Answer in one
+# sentence.","role":"system"},{"content":"How long does delivery to Tromsø take?","role":"user"}],
+# "model":"fake-chat","temperature":0}   (one line, no spaces after , and :, ø as UTF-8)
+BASE_KEY = "63b9d43babf9853b5df19505910e7b083e6caf7b278392f6f9012dc3dbf352f3"
 
 
 def _key(fn, request: dict) -> str:
@@ -95,7 +92,7 @@ def _key_list_order(fn):
 
 
 def _key_exact(fn):
-    expect(_key(fn, BASE) == _reference_key(BASE),
+    expect(_key(fn, BASE) == BASE_KEY,
            "the key is the SHA-256 hex digest of json.dumps(request, sort_keys=True, separators=(',', ':'), "
            "ensure_ascii=False) encoded as UTF-8: a fixed, documented form, so another process (or another "
            "language) computes the same key")
@@ -333,159 +330,72 @@ def check_cached_client(cls, quiet: bool = False) -> Report:
     ], quiet)
 
 
-# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+# -- optional stretch: entries that expire -------------------------------------------------------
 
-def _wrong_key_unsorted(request):
-    return hashlib.sha256(json.dumps(request, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
-def _wrong_key_top_level_sorted(request):
-    canonical = json.dumps([[k, request[k]] for k in sorted(request)], separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _wrong_key_question_only(request):
-    return hashlib.sha256(request["messages"][-1]["content"].encode("utf-8")).hexdigest()
+def _ttl(cls, ttl: float = 60.0):
+    clock = FakeClock(1000.0)
+    cache = cls(ttl, clock=clock)
+    for name in ("get", "set"):
+        expect(callable(getattr(cache, name, None)), f"TTLCache needs a method {name}")
+    return cache, clock
 
 
-def _wrong_key_sorts_messages(request):
-    data = dict(request, messages=sorted(request["messages"], key=lambda m: json.dumps(m, sort_keys=True)))
-    return _reference_key(data)
+def _ttl_fresh(cls):
+    cache, clock = _ttl(cls)
+    expect(cache.get("q") is None, "an empty cache returns None")
+    cache.set("q", "answer A")
+    for t in (1000.0, 1030.0, 1059.9):
+        clock.now = t
+        expect(cache.get("q") == "answer A", f"stored at t=1000 with ttl=60, at t={t:g} the entry is still fresh")
 
 
-def _wrong_key_md5(request):
-    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.md5(canonical.encode("utf-8")).hexdigest()
+def _ttl_expired(cls):
+    cache, clock = _ttl(cls)
+    cache.set("q", "answer A")
+    for t in (1060.1, 1500.0):
+        clock.now = t
+        expect(cache.get("q") is None,
+               f"stored at t=1000 with ttl=60, at t={t:g} the entry has expired: return None (a miss). Read the "
+               "time only from the clock you were given")
 
 
-def _cos(a, b) -> float:
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    n = np.linalg.norm(a) * np.linalg.norm(b)
-    return float(a @ b / n) if n else 0.0
+def _ttl_reads(cls):
+    cache, clock = _ttl(cls)
+    cache.set("q", "answer A")
+    clock.now = 1050.0
+    cache.get("q")
+    clock.now = 1070.0
+    expect(cache.get("q") is None, "reading an entry does not make it younger: stored at t=1000, it expires at "
+                                   "t=1060 however often it was read (a popular stale answer must still go)")
 
 
-class _RefSemanticCache:
-    def __init__(self, threshold):
-        self.threshold = threshold
-        self.entries: list[tuple[Any, Any]] = []
-
-    def score(self, a, b):
-        return _cos(a, b)
-
-    def accept(self, score):
-        return score >= self.threshold
-
-    def lookup(self, vector):
-        best, best_score = None, None
-        for v, value in self.entries:
-            s = self.score(vector, v)
-            if best_score is None or s > best_score:
-                best, best_score = value, s
-        return best if best_score is not None and self.accept(best_score) else None
-
-    def add(self, vector, value):
-        self.entries.append((vector, value))
+def _ttl_set_again(cls):
+    cache, clock = _ttl(cls)
+    cache.set("q", "old answer")
+    clock.now = 1050.0
+    cache.set("q", "new answer")
+    clock.now = 1080.0
+    expect(cache.get("q") == "new answer", "setting a key again stores the new value with a fresh time")
+    clock.now = 1111.0
+    expect(cache.get("q") is None, "stored again at t=1050, the entry expires at t=1110")
 
 
-class _WrongCacheStrict(_RefSemanticCache):
-    def accept(self, score):
-        return score > self.threshold
+def _ttl_keys(cls):
+    cache, clock = _ttl(cls, ttl=10.0)
+    cache.set("a", 1)
+    clock.now = 1005.0
+    cache.set("b", 2)
+    clock.now = 1012.0
+    expect(cache.get("a") is None and cache.get("b") == 2, "each entry expires on its own clock: a at t=1010, "
+                                                           "b at t=1015")
 
 
-class _WrongCacheDot(_RefSemanticCache):
-    def score(self, a, b):
-        return float(np.dot(a, b))
-
-
-class _WrongCacheFirstMatch(_RefSemanticCache):
-    def lookup(self, vector):
-        for v, value in self.entries:
-            if self.score(vector, v) >= self.threshold:
-                return value
-        return None
-
-
-class _WrongCacheNoThreshold(_RefSemanticCache):
-    def accept(self, score):
-        return True
-
-
-class _RefCachedClient:
-    scoped = True
-    embed_on_hit = False
-    embed_twice = False
-    cache_truncated = False
-
-    def __init__(self, client, embed, threshold=0.95):
-        self.client, self.embed, self.threshold = client, embed, threshold
-        self.exact: dict[str, Any] = {}
-        self.semantic: dict[str, _RefSemanticCache] = {}
-        self.exact_hits = self.semantic_hits = self.misses = 0
-
-    def create(self, **request):
-        key = _reference_key(request)
-        if self.embed_on_hit:
-            self.embed(request["messages"][-1]["content"])
-        if key in self.exact:
-            self.exact_hits += 1
-            return self.exact[key]
-        question = request["messages"][-1]["content"]
-        scope = _reference_key({**request, "messages": request["messages"][:-1]}) if self.scoped else ""
-        cache = self.semantic.setdefault(scope, _RefSemanticCache(self.threshold))
-        vector = self.embed(question)
-        hit = cache.lookup(vector)
-        if hit is not None:
-            self.semantic_hits += 1
-            return hit
-        self.misses += 1
-        response = self.client.chat.completions.create(**request)
-        if self.cache_truncated or response.choices[0].finish_reason == "stop":
-            self.exact[key] = response
-            cache.add(self.embed(question) if self.embed_twice else vector, response)
-        return response
-
-
-class _WrongClientUnscoped(_RefCachedClient):
-    scoped = False
-
-
-class _WrongClientEmbedsOnHit(_RefCachedClient):
-    embed_on_hit = True
-
-
-class _WrongClientEmbedsTwice(_RefCachedClient):
-    embed_twice = True
-
-
-class _WrongClientCachesTruncated(_RefCachedClient):
-    cache_truncated = True
-
-
-class _WrongClientQuestionKey(_RefCachedClient):
-    def create(self, **request):
-        key = request["messages"][-1]["content"]  # the exact layer keyed on the question alone
-        if key in self.exact:
-            self.exact_hits += 1
-            return self.exact[key]
-        self.misses += 1
-        response = self.client.chat.completions.create(**request)
-        self.exact[key] = response
-        return response
-
-
-class _WrongClientCountsHitsAsMisses(_RefCachedClient):
-    def create(self, **request):
-        n = self.semantic_hits
-        out = super().create(**request)
-        if self.semantic_hits > n:
-            self.semantic_hits, self.misses = n, self.misses + 1
-        return out
-
-
-WRONG = {
-    "check_request_key": [_wrong_key_unsorted, _wrong_key_top_level_sorted, _wrong_key_question_only,
-                          _wrong_key_sorts_messages, _wrong_key_md5],
-    "check_semantic_cache": [_WrongCacheStrict, _WrongCacheDot, _WrongCacheFirstMatch, _WrongCacheNoThreshold],
-    "check_cached_client": [_WrongClientUnscoped, _WrongClientEmbedsOnHit, _WrongClientEmbedsTwice,
-                            _WrongClientCachesTruncated, _WrongClientQuestionKey, _WrongClientCountsHitsAsMisses],
-}
+def check_stretch_ttl_cache(cls, quiet: bool = False) -> Report:
+    """Optional: TTLCache(ttl, clock) whose entries expire ttl seconds after they were stored."""
+    return run_cases("TTLCache (optional)", cls, [
+        Case("fresh entries hit", _ttl_fresh),
+        Case("expired entries miss", _ttl_expired),
+        Case("reads do not extend an entry's life", _ttl_reads),
+        Case("setting again refreshes", _ttl_set_again),
+        Case("each entry has its own expiry", _ttl_keys),
+    ], quiet)

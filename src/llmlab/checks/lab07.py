@@ -5,6 +5,7 @@ retry-after headers, and a retry loop that knows which errors to retry.
     lab07.check_backoff_delays(backoff_delays)
     lab07.check_retry_after(retry_after)
     lab07.check_call_with_retries(call_with_retries)
+    lab07.check_stretch_retry_after_date(retry_after_date)   # optional
 
 The checks never sleep: they pass a `sleep` that only records the delays, and a
 seeded random.Random. The errors are real openai exception objects built on
@@ -13,9 +14,10 @@ httpx2 responses carrying real headers.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
-from typing import Any, Callable
+from typing import Any
 
 import httpx2
 import openai
@@ -58,9 +60,15 @@ def _ceiling(i: int, base: float, cap: float) -> float:
     return min(cap, base * 2 ** i)
 
 
-def _reference_delays(attempts: int, base: float = 0.5, cap: float = 8.0, rng: random.Random | None = None):
-    rng = rng or random.Random()
-    return [rng.uniform(0, _ceiling(i, base, cap)) for i in range(attempts)]
+# What rng.uniform(0, min(cap, base * 2**i)) draws from random.Random(7), for i = 0, 1, 2, ...
+# (Python's generator is the same on every platform and version, so these are fixed numbers).
+SEEDED_DELAYS = {
+    (0.5, 8.0): [0.16191638241658118, 0.15084917392450192, 1.3018689460797075, 0.28974514667017104,
+                 4.287056034453514, 2.9255113353006843],
+    (1.0, 20.0): [0.32383276483316237, 0.30169834784900385, 2.603737892159415, 0.5794902933403421,
+                  8.574112068907027, 7.31377833825171, 1.1599784954941361, 10.148714663788406,
+                  0.7499131688396976, 8.672913673247717],
+}
 
 
 def _delays(fn, attempts, base, cap, seed=7):
@@ -94,7 +102,7 @@ def _bd_jitter(fn):
 
 def _bd_seeded(fn):
     for attempts, base, cap in ((6, 0.5, 8.0), (10, 1.0, 20.0)):
-        want = _reference_delays(attempts, base, cap, random.Random(7))
+        want = SEEDED_DELAYS[(base, cap)]
         got = _delays(fn, attempts, base, cap, 7)
         expect(all(math.isclose(g, w, rel_tol=1e-12) for g, w in zip(got, want)),
                "with random.Random(7) the delays should be rng.uniform(0, min(cap, base * 2**i)) for i = 0, 1, 2, "
@@ -104,7 +112,8 @@ def _bd_seeded(fn):
 def _bd_consumes_rng(fn):
     rng, twin = random.Random(11), random.Random(11)
     fn(4, 0.5, 8.0, rng)
-    _reference_delays(4, 0.5, 8.0, twin)
+    for _ in range(4):
+        twin.random()  # uniform() costs one draw: the twin is where the rng should be now
     expect(rng.random() == twin.random(), "draw exactly one random number per delay from the rng you were given")
 
 
@@ -119,20 +128,6 @@ def check_backoff_delays(fn, quiet: bool = False) -> Report:
 
 
 # -- retry_after ---------------------------------------------------------------------------------
-
-def _reference_retry_after(headers) -> float | None:
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value) * scale
-        except ValueError:
-            continue
-        if math.isfinite(seconds) and seconds >= 0:
-            return seconds
-    return None
-
 
 def _ra(fn, headers: dict[str, str]) -> Any:
     return fn(httpx2.Headers(headers))
@@ -233,7 +228,7 @@ def _cr_jitter(fn):
     script = Script(api_error(503), api_error(500), api_error(502), "answer")
     result, sleeps = _retry(fn, script, base=0.5, cap=8.0)
     expect(result == "answer" and script.calls == 4, "5xx errors are retried until fn() succeeds")
-    want = _reference_delays(3, 0.5, 8.0, random.Random(7))
+    want = SEEDED_DELAYS[(0.5, 8.0)][:3]
     expect(len(sleeps) == 3, f"3 failures before the success mean 3 sleeps, you slept {len(sleeps)} times")
     expect(sleeps != [0.5, 1.0, 2.0], "you slept the ceilings base * 2**i: draw uniformly between 0 and the ceiling "
                                       "(full jitter)")
@@ -336,137 +331,70 @@ def check_call_with_retries(fn, quiet: bool = False) -> Report:
     ], quiet)
 
 
-# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+# -- optional stretch: retry-after as an HTTP date ------------------------------------------------
 
-def _wrong_delays_no_jitter(attempts, base=0.5, cap=8.0, rng=None):
-    return [_ceiling(i, base, cap) for i in range(attempts)]
-
-
-def _wrong_delays_no_cap(attempts, base=0.5, cap=8.0, rng=None):
-    rng = rng or random.Random()
-    return [rng.uniform(0, base * 2 ** i) for i in range(attempts)]
+UTC = dt.UTC
+NOW = dt.datetime(2026, 10, 21, 7, 27, 30, tzinfo=UTC)
+DATE_IN_30_S = "Wed, 21 Oct 2026 07:28:00 GMT"
 
 
-def _wrong_delays_from_one(attempts, base=0.5, cap=8.0, rng=None):
-    rng = rng or random.Random()
-    return [rng.uniform(0, min(cap, base * 2 ** (i + 1))) for i in range(attempts)]
+def _wait(fn, headers: dict[str, str], now: dt.datetime = NOW, **kwargs: Any) -> Any:
+    got = fn(httpx2.Headers(headers), now, **kwargs)
+    expect(got is None or (isinstance(got, (int, float)) and not isinstance(got, bool)),
+           f"return seconds as a number, or None (got {got!r})")
+    return got
 
 
-def _wrong_delays_global_random(attempts, base=0.5, cap=8.0, rng=None):
-    return [random.uniform(0, _ceiling(i, base, cap)) for i in range(attempts)]
+def _close_to(got: Any, want: float) -> bool:
+    return got is not None and math.isclose(got, want, abs_tol=1e-6)
 
 
-def _wrong_delays_equal_jitter(attempts, base=0.5, cap=8.0, rng=None):
-    rng = rng or random.Random()
-    return [_ceiling(i, base, cap) / 2 + rng.uniform(0, _ceiling(i, base, cap) / 2) for i in range(attempts)]
+def _rd_date(fn):
+    got = _wait(fn, {"retry-after": DATE_IN_30_S})
+    expect(_close_to(got, 30.0), f"at {NOW:%H:%M:%S} UTC, retry-after: {DATE_IN_30_S} means 30 seconds (got {got}); "
+                                 "parse it with email.utils.parsedate_to_datetime and subtract now")
+    got = _wait(fn, {"retry-after": "Wed, 21 Oct 2026 07:20:00 GMT"})
+    expect(_close_to(got, 0.0), f"a date already past means no wait: 0.0, never a negative sleep (got {got})")
 
 
-def _wrong_ra_ignores_ms(headers):
-    value = headers.get("retry-after")
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+def _rd_now(fn):
+    later = NOW + dt.timedelta(seconds=20)
+    got = _wait(fn, {"retry-after": DATE_IN_30_S}, later)
+    expect(_close_to(got, 10.0), f"measure from the now you were given (20 s later the wait is 10.0, got {got}): "
+                                 "a clock you inject is a clock you can test")
+    oslo = NOW.astimezone(dt.timezone(dt.timedelta(hours=2)))
+    got = _wait(fn, {"retry-after": DATE_IN_30_S}, oslo)
+    expect(_close_to(got, 30.0), f"now may come in any time zone: {oslo.isoformat()} is the same instant as "
+                                 f"{NOW.isoformat()}, so the wait is still 30.0 (got {got}). Subtract aware datetimes")
 
 
-def _wrong_ra_ms_as_seconds(headers):
-    for name in ("retry-after-ms", "retry-after"):
-        try:
-            seconds = float(headers.get(name))
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(seconds) and seconds >= 0:
-            return seconds
-    return None
+def _rd_cap(fn):
+    got = _wait(fn, {"retry-after": "Wed, 21 Oct 2026 09:00:00 GMT"})
+    expect(_close_to(got, 60.0), f"a server that asks for hours is capped at cap (60 s by default); got {got}")
+    got = _wait(fn, {"retry-after": "600"}, cap=120.0)
+    expect(_close_to(got, 120.0), f"numbers are capped too, at the cap you were given (got {got})")
 
 
-def _wrong_ra_no_validation(headers):
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        try:
-            return float(headers.get(name)) * scale
-        except (TypeError, ValueError):
-            continue
-    return None
+def _rd_numbers(fn):
+    got = _wait(fn, {"retry-after-ms": "1500", "retry-after": DATE_IN_30_S})
+    expect(_close_to(got, 1.5), f"retry-after-ms still wins, as in Task 2 (got {got})")
+    got = _wait(fn, {"retry-after": "2"})
+    expect(_close_to(got, 2.0), f"a number of seconds still works (got {got})")
 
 
-def _wrong_ra_seconds_first(headers):
-    for name, scale in (("retry-after", 1.0), ("retry-after-ms", 0.001)):
-        try:
-            seconds = float(headers.get(name)) * scale
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(seconds) and seconds >= 0:
-            return seconds
-    return None
+def _rd_invalid(fn):
+    for value in ("soon", "Wed, 99 Foo 2026 07:28:00 GMT", ""):
+        got = _wait(fn, {"retry-after": value})
+        expect(got is None, f"retry-after: {value!r} is neither a number nor a date: return None (got {got!r})")
+    expect(_wait(fn, {}) is None, "no header: None")
 
 
-def _wrong_ra_crashes(headers):
-    if "retry-after-ms" in headers:
-        return float(headers["retry-after-ms"]) / 1000
-    if "retry-after" in headers:
-        seconds = float(headers["retry-after"])
-        return seconds if seconds >= 0 else None
-    return None
-
-
-def _retryable(exc: BaseException, quota: bool = True, all_status: bool = False, network: bool = True) -> bool:
-    if isinstance(exc, openai.APIConnectionError):
-        return network
-    if isinstance(exc, openai.APIStatusError):
-        if all_status:
-            return True
-        if exc.status_code == 429:
-            return not (quota and exc.code == "insufficient_quota")
-        return exc.status_code >= 500
-    return False
-
-
-def _retrier(jitter=True, honour=True, quota=True, all_status=False, network=True, extra_attempt=False,
-             sleep_after_last=False, wrap=False, first_exponent=0):
-    def call_with_retries(fn: Callable[[], Any], max_attempts=4, sleep=None, rng=None, base=0.5, cap=8.0):
-        rng = rng or random.Random()
-        attempts = max_attempts + 1 if extra_attempt else max_attempts
-        for i in range(attempts):
-            try:
-                return fn()
-            except Exception as exc:
-                if not _retryable(exc, quota, all_status, network):
-                    raise
-                response = getattr(exc, "response", None)
-                wait = _reference_retry_after(response.headers) if (honour and response is not None) else None
-                if wait is None:
-                    ceiling = _ceiling(i + first_exponent, base, cap)
-                    wait = rng.uniform(0, ceiling) if jitter else ceiling
-                if i == attempts - 1:
-                    if sleep_after_last:
-                        sleep(wait)
-                    if wrap:
-                        raise RuntimeError(f"gave up after {attempts} attempts") from exc
-                    raise
-                sleep(wait)
-    return call_with_retries
-
-
-def _named(fn, name):
-    fn.__name__ = name
-    return fn
-
-
-WRONG = {
-    "check_backoff_delays": [_wrong_delays_no_jitter, _wrong_delays_no_cap, _wrong_delays_from_one,
-                             _wrong_delays_global_random, _wrong_delays_equal_jitter],
-    "check_retry_after": [_wrong_ra_ignores_ms, _wrong_ra_ms_as_seconds, _wrong_ra_no_validation,
-                          _wrong_ra_seconds_first, _wrong_ra_crashes],
-    "check_call_with_retries": [
-        _named(_retrier(jitter=False), "_wrong_retry_no_jitter"),
-        _named(_retrier(honour=False), "_wrong_retry_ignores_retry_after"),
-        _named(_retrier(all_status=True), "_wrong_retry_retries_4xx"),
-        _named(_retrier(quota=False), "_wrong_retry_retries_insufficient_quota"),
-        _named(_retrier(network=False), "_wrong_retry_not_timeouts"),
-        _named(_retrier(extra_attempt=True), "_wrong_retry_one_attempt_too_many"),
-        _named(_retrier(sleep_after_last=True), "_wrong_retry_sleeps_after_last"),
-        _named(_retrier(wrap=True), "_wrong_retry_wraps_the_error"),
-        _named(_retrier(first_exponent=1), "_wrong_retry_first_ceiling_doubled"),
-    ],
-}
+def check_stretch_retry_after_date(fn, quiet: bool = False) -> Report:
+    """Optional: retry_after_date(headers, now, cap) also reads the HTTP-date form of retry-after."""
+    return run_cases("retry_after_date (optional)", fn, [
+        Case("an HTTP date becomes seconds", _rd_date),
+        Case("measured from the given now", _rd_now),
+        Case("capped", _rd_cap),
+        Case("numbers work as before", _rd_numbers),
+        Case("neither number nor date: None", _rd_invalid),
+    ], quiet)

@@ -5,34 +5,25 @@ provider.
     from llmlab.checks import lab08
     lab08.check_circuit_breaker(CircuitBreaker)
     lab08.check_call_with_fallback(call_with_fallback)
+    lab08.check_stretch_retry_in(TimedBreaker)   # optional
 
 Everything runs in virtual time (a fake clock) against fake providers that
 return a value or raise the exceptions the openai SDK raises, built on
-httpx2 responses exactly as the SDK builds them. No request leaves the machine.
+httpx2 responses exactly as the SDK builds them. call_with_fallback gets
+stand-in breakers whose answers are scripted. No request leaves the machine.
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any, Callable
+from typing import Any
 
 import httpx2
 import openai
 
-from . import Case, Report, expect, run_cases
+from . import Case, FakeClock, Report, expect, run_cases
 
 URL = "https://api.example.com/v1/chat/completions"
 REQUEST = {"messages": [{"role": "user", "content": "Is my order A123 shipped?"}], "max_tokens": 40}
-
-
-class FakeClock:
-    """Virtual time: `clock()` reads it, tests move it by assigning `now`."""
-
-    def __init__(self, start: float = 1000.0):
-        self.now = float(start)
-
-    def __call__(self) -> float:
-        return self.now
 
 
 # -- the failures a provider can produce, built the way the SDK builds them -------
@@ -81,48 +72,25 @@ class FakeProvider:
         return len(self.requests)
 
 
-# -- a reference breaker (used to test call_with_fallback on its own) ------------------
+# -- a stand-in breaker (so call_with_fallback is checked on its own) ---------------------
 
-class _Breaker:
-    """The behaviour Task 1 asks for; `log` notes every call made on it."""
+class StandInBreaker:
+    """What call_with_fallback sees of a breaker. allow() answers from a script (the last
+    answer repeats; True by default), and `log` notes every call made on it."""
 
-    def __init__(self, failure_threshold: int = 3, reset_after: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic):
-        self.failure_threshold, self.reset_after, self.clock = failure_threshold, reset_after, clock
-        self.failures = 0
-        self._open = False
-        self._opened_at = 0.0
-        self._trial = False
+    def __init__(self, *answers: bool):
+        self.answers = list(answers) or [True]
         self.log: list[str] = []
-
-    @property
-    def state(self) -> str:
-        if not self._open:
-            return "closed"
-        return "half_open" if self.clock() - self._opened_at >= self.reset_after else "open"
 
     def allow(self) -> bool:
         self.log.append("allow")
-        state = self.state
-        if state == "closed":
-            return True
-        if state == "half_open" and not self._trial:
-            self._trial = True
-            return True
-        return False
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
 
     def record_success(self) -> None:
         self.log.append("success")
-        self.failures, self._open, self._trial = 0, False, False
 
     def record_failure(self) -> None:
         self.log.append("failure")
-        if self.state == "half_open":
-            self._opened_at, self._trial = self.clock(), False
-            return
-        self.failures += 1
-        if self.failures >= self.failure_threshold and not self._open:
-            self._open, self._opened_at = True, self.clock()
 
 
 # -- check_circuit_breaker -------------------------------------------------------------
@@ -252,9 +220,8 @@ def check_circuit_breaker(cls, quiet: bool = False) -> Report:
 # -- check_call_with_fallback ------------------------------------------------------------
 
 def _chain(**providers: FakeProvider):
-    clock = FakeClock()
-    breakers = {name: _Breaker(failure_threshold=3, reset_after=60.0, clock=clock) for name in providers}
-    return list(providers.items()), breakers, clock
+    breakers = {name: StandInBreaker() for name in providers}
+    return list(providers.items()), breakers
 
 
 def _run(fn, providers, breakers, request=REQUEST):
@@ -266,7 +233,7 @@ def _run(fn, providers, breakers, request=REQUEST):
 
 def _first_answers(fn):
     primary, backup = FakeProvider("answer from primary"), FakeProvider("answer from backup")
-    providers, breakers, _ = _chain(primary=primary, backup=backup)
+    providers, breakers = _chain(primary=primary, backup=backup)
     result = _run(fn, providers, breakers)
     expect(result == ("primary", "answer from primary"),
            f"the first provider answered, so return ('primary', its response); you returned {result!r}")
@@ -286,7 +253,7 @@ def _falls_back(fn):
                 "timeout": timeout_error()}
     for label, exc in failures.items():
         primary, backup = FakeProvider(exc), FakeProvider("answer from backup")
-        providers, breakers, _ = _chain(primary=primary, backup=backup)
+        providers, breakers = _chain(primary=primary, backup=backup)
         result = _run(fn, providers, breakers)
         expect(result == ("backup", "answer from backup"),
                f"primary failed with {label}: the request must go to the next provider ({result!r})")
@@ -299,10 +266,8 @@ def _falls_back(fn):
 
 def _skips_open(fn):
     primary, backup = FakeProvider("answer from primary"), FakeProvider("answer from backup")
-    providers, breakers, _ = _chain(primary=primary, backup=backup)
-    for _ in range(3):
-        breakers["primary"].record_failure()  # primary's circuit is open
-    breakers["primary"].log.clear()
+    providers, breakers = _chain(primary=primary, backup=backup)
+    breakers["primary"] = StandInBreaker(False)  # primary's circuit is open
     result = _run(fn, providers, breakers)
     expect(primary.calls == 0,
            "primary's breaker is open (allow() returned False): skip it without calling it, that is the "
@@ -316,7 +281,7 @@ def _request_fault_stops(fn):
     for exc in (status_error(400, "This model's maximum context length is 2048 tokens"),
                 status_error(422, "Unprocessable request")):
         primary, backup = FakeProvider(exc), FakeProvider("answer from backup")
-        providers, breakers, _ = _chain(primary=primary, backup=backup)
+        providers, breakers = _chain(primary=primary, backup=backup)
         try:
             fn(providers, REQUEST, breakers)
         except NotImplementedError:
@@ -338,9 +303,8 @@ def _all_fail(fn):
     rate_limited = status_error(429, "Rate limit reached")
     refused = connection_error()
     primary, backup, local = FakeProvider(rate_limited), FakeProvider("unused"), FakeProvider(refused)
-    providers, breakers, _ = _chain(primary=primary, backup=backup, local=local)
-    for _ in range(3):
-        breakers["backup"].record_failure()
+    providers, breakers = _chain(primary=primary, backup=backup, local=local)
+    breakers["backup"] = StandInBreaker(False)
     try:
         fn(providers, REQUEST, breakers)
     except NotImplementedError:
@@ -352,15 +316,21 @@ def _all_fail(fn):
     expect(not isinstance(raised, openai.APIError),
            f"raise AllProvidersFailed(failures), not the last provider's {type(raised).__name__}: the caller "
            "needs to know what happened at every provider")
-    failures = getattr(raised, "failures", None)
+    failures: Any = getattr(raised, "failures", None)
     expect(isinstance(failures, dict), "raise AllProvidersFailed(failures) with a dict {provider name: what happened}")
-    expected = {"primary": "RateLimitError 429", "backup": "circuit open", "local": "APIConnectionError"}
-    expect(list(failures) == list(expected),
-           f"failures must name every provider, skipped ones too, in order: {list(expected)} "
+    expect(list(failures) == ["primary", "backup", "local"],
+           f"failures must name every provider, skipped ones too, in order: ['primary', 'backup', 'local'] "
            f"(you had {list(failures)})")
-    expect(failures == expected,
-           f"describe each failure as '<exception class> <status>' ('RateLimitError 429'), the class alone when "
-           f"there is no status ('APIConnectionError'), or 'circuit open' when skipped (you had {failures})")
+    expect(all(isinstance(v, str) for v in failures.values()), f"describe each failure as a short text ({failures})")
+    # The wording is yours; what it must say is fixed.
+    expect("RateLimitError" in failures["primary"] and "429" in failures["primary"],
+           f"say which exception and which status: primary's failure should name RateLimitError and 429 "
+           f"(you had {failures['primary']!r})")
+    expect("APIConnectionError" in failures["local"],
+           f"local failed without a status: name the exception, APIConnectionError (you had {failures['local']!r})")
+    expect("open" in failures["backup"].lower(),
+           f"backup was skipped because its circuit is open: say so, e.g. 'circuit open' (you had "
+           f"{failures['backup']!r})")
     expect(raised.__cause__ is refused,
            "chain the last provider error: raise AllProvidersFailed(failures) from <the last exception caught>")
 
@@ -369,26 +339,19 @@ def _breakers_over_requests(fn):
     down = status_error(503, "The server is overloaded")
     primary = FakeProvider(down, down, "answer from primary")  # fails twice, then it is back
     backup = FakeProvider("answer from backup")
-    clock = FakeClock()
-    breakers = {"primary": _Breaker(failure_threshold=2, reset_after=60.0, clock=clock),
-                "backup": _Breaker(failure_threshold=2, reset_after=60.0, clock=clock)}
+    # primary's breaker: closed for two requests, open for two, then letting calls through again
+    breakers = {"primary": StandInBreaker(True, True, False, False, True), "backup": StandInBreaker()}
     providers = [("primary", primary), ("backup", backup)]
-    answered = []
-    for t in (1000.0, 1001.0, 1002.0, 1030.0):
-        clock.now = t
-        answered.append(_run(fn, providers, breakers)[0])
-    expect(answered == ["backup"] * 4, f"requests 1-4 should all be answered by the backup ({answered})")
-    expect(primary.calls == 2,
-           f"primary failed twice (threshold 2), so its circuit opened and requests 3 and 4 must skip it; it was "
-           f"called {primary.calls} times. Record every failure on its breaker")
-    clock.now = 1062.0  # 60 s after the circuit opened: one trial goes through, and primary is back
-    first = _run(fn, providers, breakers)
-    second = _run(fn, providers, breakers)
-    expect(first[0] == "primary",
-           "60 s after opening, the half-open breaker lets one trial through and primary answers it")
-    expect(second[0] == "primary" and primary.calls == 4,
-           "after a successful trial the circuit must be closed, so the next request goes to primary again: "
-           "record the success on the breaker (record_success())")
+    answered = [_run(fn, providers, breakers)[0] for _ in range(6)]
+    expect(answered == ["backup"] * 4 + ["primary"] * 2,
+           f"six requests: primary fails twice, is skipped twice while its breaker refuses, then answers twice; "
+           f"the answers came from {answered}")
+    expect(primary.calls == 4, f"primary must be called only when its breaker allows it (4 times), it was called "
+                               f"{primary.calls} times: ask allow() once per request")
+    expect(breakers["primary"].log == ["allow", "failure", "allow", "failure", "allow", "allow",
+                                       "allow", "success", "allow", "success"],
+           f"request after request, ask primary's breaker, then record what happened on it (its log: "
+           f"{breakers['primary'].log})")
 
 
 def check_call_with_fallback(fn, quiet: bool = False) -> Report:
@@ -398,137 +361,64 @@ def check_call_with_fallback(fn, quiet: bool = False) -> Report:
         Case("skips a provider whose circuit is open", _skips_open),
         Case("a 400 or 422 stops the chain", _request_fault_stops),
         Case("all failed: one error naming every provider", _all_fail),
-        Case("breakers open and recover across requests", _breakers_over_requests),
+        Case("the breakers decide, request after request", _breakers_over_requests),
     ]
     return run_cases("call_with_fallback", fn, cases, quiet)
 
 
-# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+# -- optional stretch: when will the next call go through? -------------------------------------------
 
-class _WrongOffByOne(_Breaker):
-    def record_failure(self) -> None:
-        if self.state == "half_open":
-            self._opened_at, self._trial = self.clock(), False
-            return
-        self.failures += 1
-        if self.failures > self.failure_threshold and not self._open:  # one failure too late
-            self._open, self._opened_at = True, self.clock()
+def _retry_in(breaker) -> float:
+    got = breaker.retry_in()
+    expect(isinstance(got, (int, float)) and not isinstance(got, bool), f"retry_in() returns seconds, not {got!r}")
+    return float(got)
 
 
-class _WrongTotalFailures(_Breaker):
-    def record_success(self) -> None:  # closes but never resets the count
-        self._open, self._trial = False, False
+def _ri_closed(cls):
+    breaker, _ = _new(cls)
+    expect(_retry_in(breaker) == 0.0, "a closed breaker lets calls through now: retry_in() is 0.0")
+    breaker.record_failure()
+    breaker.record_failure()
+    expect(_retry_in(breaker) == 0.0, "two failures of three leave it closed: still 0.0")
 
 
-class _WrongNoHalfOpen(_Breaker):
-    @property
-    def state(self) -> str:
-        if self._open and self.clock() - self._opened_at >= self.reset_after:
-            self._open, self.failures = False, 0  # straight back to closed: a flood, not a trial
-        return "open" if self._open else "closed"
+def _ri_open(cls):
+    breaker, clock = _opened(cls, 3, 30.0)  # opened at t=1000
+    for t, left in ((1000.0, 30.0), (1012.5, 17.5), (1029.0, 1.0)):
+        clock.now = t
+        got = _retry_in(breaker)
+        expect(abs(got - left) < 1e-9, f"opened at t=1000 with reset_after=30, at t={t:g} the trial is {left:g} s "
+                                       f"away (you said {got:g}). Read the time from the clock you were given")
 
 
-class _WrongUnlimitedTrials(_Breaker):
-    def allow(self) -> bool:
-        return self.state != "open"
+def _ri_due(cls):
+    breaker, clock = _opened(cls, 3, 30.0)
+    for t in (1030.0, 1045.0):
+        clock.now = t
+        expect(_retry_in(breaker) == 0.0, f"at t={t:g} the trial is due (half-open): 0.0, never a negative wait")
 
 
-class _WrongStaleTimer(_Breaker):
-    def record_failure(self) -> None:
-        if self.state == "half_open":
-            self._trial = False  # reopens, but the clock still counts from the first opening
-            return
-        super().record_failure()
+def _ri_failed_trial(cls):
+    breaker, clock = _opened(cls, 3, 30.0)
+    clock.now = 1040.0
+    breaker.allow()
+    breaker.record_failure()  # the trial failed: open again from t=1040
+    got = _retry_in(breaker)
+    expect(abs(got - 30.0) < 1e-9, f"the trial failed at t=1040: the next one is 30 s away (you said {got:g})")
+    clock.now = 1055.0
+    got = _retry_in(breaker)
+    expect(abs(got - 15.0) < 1e-9, f"trial failed at t=1040, at t=1055 the next one is 15 s away (you said {got:g})")
+    clock.now = 1070.0
+    breaker.allow()
+    breaker.record_success()
+    expect(_retry_in(breaker) == 0.0, "a successful trial closes the breaker: 0.0")
 
 
-class _WrongWallClock(_Breaker):
-    def __init__(self, failure_threshold=3, reset_after=30.0, clock=time.monotonic):
-        super().__init__(failure_threshold, reset_after, time.monotonic)
-
-
-class _WrongStrictWait(_Breaker):
-    @property
-    def state(self) -> str:
-        if not self._open:
-            return "closed"
-        return "half_open" if self.clock() - self._opened_at > self.reset_after else "open"
-
-
-def _describe(exc: BaseException) -> str:
-    status = getattr(exc, "status_code", None)
-    return f"{type(exc).__name__} {status}" if status else type(exc).__name__
-
-
-class _AllFailed(RuntimeError):
-    def __init__(self, failures: dict):
-        super().__init__("all providers failed: " + "; ".join(f"{k}: {v}" for k, v in failures.items()))
-        self.failures = failures
-
-
-def _reference_fallback(providers, request, breakers, *, use_breaker=True, record_failures=True,
-                        record_successes=True, request_fault_stops=True, combine=True):
-    failures, last = {}, None
-    for name, call in providers:
-        breaker = breakers[name]
-        if use_breaker and not breaker.allow():
-            failures[name] = "circuit open"
-            continue
-        try:
-            response = call(request)
-        except (openai.BadRequestError, openai.UnprocessableEntityError):
-            if request_fault_stops:
-                breaker.record_success()
-                raise
-            failures[name] = "request fault"
-            if record_failures:
-                breaker.record_failure()
-            continue
-        except openai.APIError as exc:
-            failures[name], last = _describe(exc), exc
-            if record_failures:
-                breaker.record_failure()
-            continue
-        if record_successes:
-            breaker.record_success()
-        return name, response
-    if not combine:
-        raise last
-    raise _AllFailed(failures) from last
-
-
-def _wrong_ignores_breakers(providers, request, breakers):
-    return _reference_fallback(providers, request, breakers, use_breaker=False)
-
-
-def _wrong_never_records_failures(providers, request, breakers):
-    return _reference_fallback(providers, request, breakers, record_failures=False)
-
-
-def _wrong_never_records_successes(providers, request, breakers):
-    return _reference_fallback(providers, request, breakers, record_successes=False)
-
-
-def _wrong_falls_back_on_400(providers, request, breakers):
-    return _reference_fallback(providers, request, breakers, request_fault_stops=False)
-
-
-def _wrong_reraises_last(providers, request, breakers):
-    return _reference_fallback(providers, request, breakers, combine=False)
-
-
-def _wrong_stops_at_first_error(providers, request, breakers):
-    name, call = providers[0]
-    return name, call(request)
-
-
-def _wrong_returns_response_only(providers, request, breakers):
-    return _reference_fallback(providers, request, breakers)[1]
-
-
-WRONG = {
-    "check_circuit_breaker": [_WrongOffByOne, _WrongTotalFailures, _WrongNoHalfOpen, _WrongUnlimitedTrials,
-                              _WrongStaleTimer, _WrongWallClock, _WrongStrictWait],
-    "check_call_with_fallback": [_wrong_ignores_breakers, _wrong_never_records_failures,
-                                 _wrong_never_records_successes, _wrong_falls_back_on_400, _wrong_reraises_last,
-                                 _wrong_stops_at_first_error, _wrong_returns_response_only],
-}
+def check_stretch_retry_in(cls, quiet: bool = False) -> Report:
+    """Optional: `cls` is your CircuitBreaker subclass with retry_in(), the seconds until a call may go through."""
+    return run_cases("retry_in (optional)", cls, [
+        Case("closed: 0", _ri_closed),
+        Case("open: the time left", _ri_open),
+        Case("half-open: 0, never negative", _ri_due),
+        Case("a failed trial restarts the wait", _ri_failed_trial),
+    ], quiet)

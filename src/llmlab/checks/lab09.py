@@ -6,6 +6,7 @@ guard that refuses a call that could break the limit.
     lab09.check_estimate_cost(estimate_cost)
     lab09.check_cost_tracker(CostTracker)
     lab09.check_budget_guard(BudgetGuard)
+    lab09.check_stretch_feature_budget_guard(FeatureBudgetGuard)   # optional
 
 Usage objects are fixed `openai.types.CompletionUsage` values; prices come from
 llmlab.tokens (its dated table), so the expected dollars follow the table.
@@ -21,7 +22,7 @@ from openai.types import CompletionUsage
 from openai.types.completion_usage import PromptTokensDetails
 
 from .. import tokens
-from ..tokens import count_message_tokens, count_tokens
+from ..tokens import count_tokens
 from . import Case, Report, expect, run_cases
 
 MESSAGES = [
@@ -53,12 +54,19 @@ def _usd(x: float) -> str:
 
 # -- estimate_cost ---------------------------------------------------------------
 
-def _reference_estimate(messages, model, max_tokens):
-    return tokens.cost(model, count_message_tokens(messages, model), max_tokens).total
+# What count_message_tokens says for the fixtures (content, framing and reply priming). Counts
+# are fixed by the tokenizers; dollars follow the price table, so they are computed from these.
+PROMPT_TOKENS = {("MESSAGES", "gpt-4o"): 49, ("MESSAGES", "gpt-5"): 49, ("GERMAN", "gpt-4-turbo"): 48,
+                 ("GERMAN", "gpt-4o"): 39}
 
 
-def _diagnose_estimate(got, messages, model, max_tokens) -> str:
-    prompt = count_message_tokens(messages, model)
+def _worst_case(which: str, model: str, max_tokens: int) -> float:
+    return tokens.cost(model, PROMPT_TOKENS[(which, model)], max_tokens).total
+
+
+def _diagnose_estimate(got, which, model, max_tokens) -> str:
+    messages = MESSAGES if which == "MESSAGES" else GERMAN
+    prompt = PROMPT_TOKENS[(which, model)]
     p_in, _, p_out = tokens.price(model)
     content_only = sum(count_tokens(m["content"], model) for m in messages)
     known = {
@@ -75,8 +83,8 @@ def _diagnose_estimate(got, messages, model, max_tokens) -> str:
     for value, hint in known.items():
         if _close(got, value):
             return hint
-    return (f"expected {_usd(_reference_estimate(messages, model, max_tokens))}, got {_usd(got)}: "
-            "tokens.cost(model, count_message_tokens(messages, model), max_tokens).total")
+    return (f"expected {_usd(_worst_case(which, model, max_tokens))}, got {_usd(got)}: price the prompt as "
+            "count_message_tokens counts it, plus max_tokens of output, with tokens.cost")
 
 
 def _call_estimate(fn, messages, model, max_tokens):
@@ -90,8 +98,8 @@ def _call_estimate(fn, messages, model, max_tokens):
 def _estimate_value(fn):
     for model, max_tokens in (("gpt-4o", 300), ("gpt-5", 120)):
         got = _call_estimate(fn, MESSAGES, model, max_tokens)
-        expect(_close(got, _reference_estimate(MESSAGES, model, max_tokens)),
-               f"{model}, max_tokens={max_tokens}: " + _diagnose_estimate(got, MESSAGES, model, max_tokens))
+        expect(_close(got, _worst_case("MESSAGES", model, max_tokens)),
+               f"{model}, max_tokens={max_tokens}: " + _diagnose_estimate(got, "MESSAGES", model, max_tokens))
 
 
 def _estimate_worst_case(fn):
@@ -105,12 +113,12 @@ def _estimate_worst_case(fn):
 
 def _estimate_tokenizer(fn):
     got = _call_estimate(fn, GERMAN, "gpt-4-turbo", 200)
-    expected = _reference_estimate(GERMAN, "gpt-4-turbo", 200)
-    as_4o = tokens.cost("gpt-4-turbo", count_message_tokens(GERMAN, "gpt-4o"), 200).total
+    expected = _worst_case("GERMAN", "gpt-4-turbo", 200)
+    as_4o = tokens.cost("gpt-4-turbo", PROMPT_TOKENS[("GERMAN", "gpt-4o")], 200).total
     expect(not _close(expected, as_4o), "internal: fixture no longer separates the encodings")
     expect(not _close(got, as_4o),
            "gpt-4-turbo counts with cl100k_base, not gpt-4o's o200k_base: pass the model to count_message_tokens")
-    expect(_close(got, expected), _diagnose_estimate(got, GERMAN, "gpt-4-turbo", 200))
+    expect(_close(got, expected), _diagnose_estimate(got, "GERMAN", "gpt-4-turbo", 200))
 
 
 def _estimate_unknown_model(fn):
@@ -141,19 +149,17 @@ def check_estimate_cost(fn, quiet: bool = False) -> Report:
 
 # -- CostTracker --------------------------------------------------------------------
 
-CALLS = [  # (feature, model, usage)
-    ("support_reply", "gpt-4o", usage(820, 160, 0)),
-    ("ticket_triage", "gpt-4o-mini", usage(450, 4, 0)),
-    ("support_reply", "gpt-4o", usage(1210, 240, 1024)),
-    ("summaries", "gpt-4.1-mini", usage(3100, 380, 0)),
-    ("ticket_triage", "gpt-4o-mini", usage(470, 3, 0)),
+# (feature, model, prompt tokens, completion tokens, cached prompt tokens): each call's usage,
+# and what it costs by the price table.
+TOKENS = [
+    ("support_reply", "gpt-4o", 820, 160, 0),
+    ("ticket_triage", "gpt-4o-mini", 450, 4, 0),
+    ("support_reply", "gpt-4o", 1210, 240, 1024),
+    ("summaries", "gpt-4.1-mini", 3100, 380, 0),
+    ("ticket_triage", "gpt-4o-mini", 470, 3, 0),
 ]
-
-
-def _reference_cost(model: str, u: Any) -> float:
-    details = u.prompt_tokens_details
-    cached = (details.cached_tokens or 0) if details else 0
-    return tokens.cost(model, u.prompt_tokens, u.completion_tokens, cached).total
+CALLS = [(feature, model, usage(p, c, cached)) for feature, model, p, c, cached in TOKENS]
+COSTS = [tokens.cost(model, p, c, cached).total for _, model, p, c, cached in TOKENS]
 
 
 def _total(tracker) -> float:
@@ -167,7 +173,7 @@ def _one_call(cls):
     expect(_close(_total(tracker), 0.0), "a new tracker has spent nothing: total_usd == 0")
     feature, model, u = CALLS[0]
     got = tracker.record(feature, model, u)
-    expected = _reference_cost(model, u)
+    expected = COSTS[0]
     expect(_close(got, expected), f"record() returns the cost of that call: expected {_usd(expected)}, got "
                                   f"{_usd(got)} (tokens.cost(model, prompt_tokens, completion_tokens, cached))")
     expect(_close(_total(tracker), expected), "after one call, total_usd is that call's cost")
@@ -178,8 +184,8 @@ def _by_feature(cls):
     for feature, model, u in CALLS:
         tracker.record(feature, model, u)
     expected: dict[str, float] = {}
-    for feature, model, u in CALLS:
-        expected[feature] = expected.get(feature, 0.0) + _reference_cost(model, u)
+    for (feature, _, _), cost in zip(CALLS, COSTS, strict=True):
+        expected[feature] = expected.get(feature, 0.0) + cost
     got = tracker.by_feature()
     expect(isinstance(got, dict), f"by_feature() returns a dict {{feature: dollars}}, not {type(got).__name__}")
     expect(set(got) == set(expected), f"by_feature() must have one entry per feature: {sorted(expected)} "
@@ -357,163 +363,79 @@ def check_budget_guard(cls, quiet: bool = False) -> Report:
     return run_cases("BudgetGuard", cls, cases, quiet)
 
 
-# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+# -- optional stretch: a limit per feature --------------------------------------------------------
 
-def _wrong_estimate_content_only(messages, model, max_tokens):
-    prompt = sum(count_tokens(m["content"], model) for m in messages)
-    return tokens.cost(model, prompt, max_tokens).total
+class FeatureBooks(Books):
+    """Stands in for a tracker with spend per feature: the guard may read by_feature() and total_usd."""
 
-
-def _wrong_estimate_prompt_only(messages, model, max_tokens):
-    return tokens.cost(model, count_message_tokens(messages, model), 0).total
-
-
-def _wrong_estimate_input_price(messages, model, max_tokens):
-    p_in = tokens.price(model)[0]
-    return (count_message_tokens(messages, model) + max_tokens) * p_in / 1e6
-
-
-def _wrong_estimate_default_tokenizer(messages, model, max_tokens):
-    return tokens.cost(model, count_message_tokens(messages), max_tokens).total
-
-
-def _wrong_estimate_unknown_is_free(messages, model, max_tokens):
-    try:
-        return _reference_estimate(messages, model, max_tokens)
-    except KeyError:
-        return 0.0
-
-
-def _wrong_estimate_returns_cost(messages, model, max_tokens):
-    return tokens.cost(model, count_message_tokens(messages, model), max_tokens)
-
-
-class _Tracker:
-    def __init__(self):
-        self.spend: dict[str, float] = {}
-
-    def _cost(self, model, u):
-        return _reference_cost(model, u)
-
-    def record(self, feature, model, u):
-        if u is None:
-            raise ValueError("no usage")
-        c = self._cost(model, u)
-        self.spend[feature] = self.spend.get(feature, 0.0) + c
-        return c
+    def __init__(self, spend: dict[str, float]):
+        self.spend = dict(spend)
 
     @property
-    def total_usd(self):
+    def total_usd(self) -> float:  # type: ignore[override]
         return sum(self.spend.values())
 
-    def by_feature(self):
+    def by_feature(self) -> dict[str, float]:
         return dict(sorted(self.spend.items(), key=lambda kv: kv[1], reverse=True))
 
 
-class _WrongTrackerIgnoresCache(_Tracker):
-    def _cost(self, model, u):
-        return tokens.cost(model, u.prompt_tokens, u.completion_tokens).total
+SPEND = {"support_reply": 0.30, "summaries": 0.10}
+LIMITS = {"support_reply": 0.50, "summaries": 0.50}
 
 
-class _WrongTrackerCrashesOnNoDetails(_Tracker):
-    def _cost(self, model, u):
-        return tokens.cost(model, u.prompt_tokens, u.completion_tokens, u.prompt_tokens_details.cached_tokens).total
+def _feature_check(guard, feature: str, estimate: float) -> tuple[Any, BaseException | None]:
+    try:
+        return guard.check(feature, estimate), None
+    except (AssertionError, NotImplementedError):
+        raise
+    except Exception as exc:  # noqa: BLE001
+        return None, exc
 
 
-class _WrongTrackerNoneIsFree(_Tracker):
-    def record(self, feature, model, u):
-        if u is None:
-            self.spend.setdefault(feature, 0.0)
-            return 0.0
-        return super().record(feature, model, u)
+def _fb_own_spend(cls):
+    guard = cls(FeatureBooks(SPEND), dict(LIMITS))
+    left, error = _feature_check(guard, "support_reply", 0.15)
+    expect(error is None and _close(left, 0.05),
+           f"support_reply spent $0.30 of its $0.50: a $0.15 call fits and leaves $0.05 (got {left!r}, {error!r})")
+    left, error = _feature_check(guard, "summaries", 0.30)
+    expect(error is None and _close(left, 0.10),
+           "summaries spent $0.10 of its $0.50: a $0.30 call fits (leaving $0.10) even though all features together "
+           f"spent $0.40. Compare each feature's own spend with its own limit (got {left!r}, {error!r})")
 
 
-class _WrongTrackerUnsorted(_Tracker):
-    def by_feature(self):
-        return dict(self.spend)
+def _fb_refuses(cls):
+    guard = cls(FeatureBooks(SPEND), dict(LIMITS))
+    _, error = _feature_check(guard, "support_reply", 0.25)
+    expect(error is not None, "support_reply spent $0.30 + $0.25 is over its $0.50 limit: raise")
+    values = {name: getattr(error, name, None) for name in ("spent", "estimate", "limit")}
+    expect(_close(values["spent"], 0.30) and _close(values["estimate"], 0.25) and _close(values["limit"], 0.50),
+           f"raise BudgetExceeded(spent, estimate, limit) with the feature's own numbers (got {values})")
+    expect(getattr(error, "feature", None) == "support_reply" or "support_reply" in str(error),
+           "say which limit was hit: name the feature in the error (its message or a feature attribute)")
 
 
-class _WrongTrackerSharedBooks(_Tracker):
-    shared: dict[str, float] = {}
-
-    def __init__(self):
-        self.spend = self.shared
-
-
-class _WrongTrackerOwnPriceLookup(_Tracker):
-    def _cost(self, model, u):
-        p_in, p_cached, p_out = tokens.PRICES[model]
-        details = u.prompt_tokens_details
-        cached = (details.cached_tokens or 0) if details else 0
-        return ((u.prompt_tokens - cached) * p_in + cached * p_cached + u.completion_tokens * p_out) / 1e6
+def _fb_unknown(cls):
+    guard = cls(FeatureBooks(SPEND), dict(LIMITS))
+    _, error = _feature_check(guard, "ticket_triage", 0.01)
+    expect(error is not None, "ticket_triage has no limit: a feature nobody budgeted may spend nothing (a limit of 0), "
+                              "or a new feature ships without anyone noticing its bill")
 
 
-class _BudgetExceeded(Exception):
-    def __init__(self, spent, estimate, limit):
-        super().__init__(f"spent ${spent:.4f} + estimate ${estimate:.4f} would exceed ${limit:.4f}")
-        self.spent, self.estimate, self.limit = spent, estimate, limit
+def _fb_boundary_and_now(cls):
+    books = FeatureBooks(SPEND)
+    guard = cls(books, dict(LIMITS))
+    left, error = _feature_check(guard, "support_reply", 0.20)
+    expect(error is None and _close(left, 0.0), "spent + estimate equal to the limit fits, as in Task 3")
+    books.spend["support_reply"] = 0.45  # recorded after the guard was created
+    _, error = _feature_check(guard, "support_reply", 0.10)
+    expect(error is not None, "read the feature's spend from the tracker at check time, not once in __init__")
 
 
-class _Guard:
-    def __init__(self, tracker, limit_usd):
-        self.tracker, self.limit_usd = tracker, limit_usd
-
-    def _spent(self):
-        return self.tracker.total_usd
-
-    def check(self, estimate_usd):
-        spent = self._spent()
-        if spent + estimate_usd > self.limit_usd:
-            raise _BudgetExceeded(spent, estimate_usd, self.limit_usd)
-        return self.limit_usd - spent - estimate_usd
-
-
-class _WrongGuardStrict(_Guard):
-    def check(self, estimate_usd):
-        spent = self._spent()
-        if spent + estimate_usd >= self.limit_usd:
-            raise _BudgetExceeded(spent, estimate_usd, self.limit_usd)
-        return self.limit_usd - spent - estimate_usd
-
-
-class _WrongGuardEstimateOnly(_Guard):
-    def _spent(self):
-        return 0.0
-
-
-class _WrongGuardSnapshot(_Guard):
-    def __init__(self, tracker, limit_usd):
-        super().__init__(tracker, limit_usd)
-        self.at_start = tracker.total_usd
-
-    def _spent(self):
-        return self.at_start
-
-
-class _WrongGuardReserves(_Guard):
-    def __init__(self, tracker, limit_usd):
-        super().__init__(tracker, limit_usd)
-        self.reserved = 0.0
-
-    def check(self, estimate_usd):
-        left = super().check(estimate_usd + self.reserved)
-        self.reserved += estimate_usd
-        return left + self.reserved - estimate_usd
-
-
-class _WrongGuardPlainError(_Guard):
-    def check(self, estimate_usd):
-        if self._spent() + estimate_usd > self.limit_usd:
-            raise RuntimeError("over budget")
-        return self.limit_usd - self._spent() - estimate_usd
-
-
-WRONG = {
-    "check_estimate_cost": [_wrong_estimate_content_only, _wrong_estimate_prompt_only, _wrong_estimate_input_price,
-                            _wrong_estimate_default_tokenizer, _wrong_estimate_unknown_is_free,
-                            _wrong_estimate_returns_cost],
-    "check_cost_tracker": [_WrongTrackerIgnoresCache, _WrongTrackerCrashesOnNoDetails, _WrongTrackerNoneIsFree,
-                           _WrongTrackerUnsorted, _WrongTrackerSharedBooks, _WrongTrackerOwnPriceLookup],
-    "check_budget_guard": [_WrongGuardStrict, _WrongGuardEstimateOnly, _WrongGuardSnapshot, _WrongGuardReserves,
-                           _WrongGuardPlainError],
-}
+def check_stretch_feature_budget_guard(cls, quiet: bool = False) -> Report:
+    """Optional: FeatureBudgetGuard(tracker, limits).check(feature, estimate) with one limit per feature."""
+    return run_cases("FeatureBudgetGuard (optional)", cls, [
+        Case("each feature against its own limit", _fb_own_spend),
+        Case("over its limit: an error naming the feature", _fb_refuses),
+        Case("a feature without a limit spends nothing", _fb_unknown),
+        Case("equal fits; spend read at check time", _fb_boundary_and_now),
+    ], quiet)

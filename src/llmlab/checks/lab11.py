@@ -5,6 +5,7 @@ line by line, and match the output and error files back to the requests.
     lab11.check_build_batch_lines(build_batch_lines)
     lab11.check_validate_jsonl(validate_jsonl)
     lab11.check_match_results(match_results)
+    lab11.check_stretch_retry_batch(retry_batch)   # optional
 
 The output and error lines below follow OpenAI's batch request-output object:
 {"id": "batch_req_...", "custom_id": ..., "response": {"status_code", "request_id", "body"} or null,
@@ -42,84 +43,6 @@ def chat_body(text: str, model: str = MODEL) -> dict:
 
 
 REQUESTS = [(cid, chat_body(text)) for cid, text in TICKETS.items()]
-
-# -- reference behaviour ------------------------------------------------------------
-
-
-def _build(requests, endpoint=CHAT):
-    if endpoint not in BATCH_ENDPOINTS:
-        raise ValueError(f"{endpoint!r} is not a batch endpoint")
-    if not requests:
-        raise ValueError("a batch needs at least one request")
-    seen, lines = set(), []
-    for custom_id, body in requests:
-        if not isinstance(custom_id, str) or not custom_id:
-            raise ValueError(f"custom_id must be a non-empty string, not {custom_id!r}")
-        if custom_id in seen:
-            raise ValueError(f"duplicate custom_id {custom_id!r}")
-        if not isinstance(body, dict) or not body.get("model"):
-            raise ValueError(f"{custom_id}: the body names no model")
-        seen.add(custom_id)
-        lines.append(json.dumps({"custom_id": custom_id, "method": "POST", "url": endpoint, "body": body},
-                                ensure_ascii=False))
-    return "\n".join(lines) + "\n"
-
-
-def _validate(text, endpoint=CHAT):
-    problems, seen = [], set()
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError:
-            record = None
-        if not isinstance(record, dict):
-            problems.append((number, "bad_json"))
-            continue
-        custom_id = record.get("custom_id")
-        if not isinstance(custom_id, str) or not custom_id:
-            problems.append((number, "missing_custom_id"))
-        elif custom_id in seen:
-            problems.append((number, "duplicate_custom_id"))
-        else:
-            seen.add(custom_id)
-        if record.get("method") != "POST":
-            problems.append((number, "wrong_method"))
-        if record.get("url") != endpoint:
-            problems.append((number, "wrong_url"))
-        body = record.get("body")
-        if not isinstance(body, dict) or not isinstance(body.get("model"), str) or not body["model"]:
-            problems.append((number, "missing_model"))
-    return problems
-
-
-def _outcome(record: dict) -> dict:
-    response, error = record.get("response"), record.get("error")
-    if error:
-        return {"status": "error", "status_code": None, "body": None,
-                "error": {"code": error.get("code"), "message": error.get("message")}}
-    if response and response.get("status_code") == 200:
-        return {"status": "ok", "status_code": 200, "body": response.get("body"), "error": None}
-    body_error = ((response or {}).get("body") or {}).get("error") or {}
-    return {"status": "error", "status_code": (response or {}).get("status_code"), "body": None,
-            "error": {"code": body_error.get("code"), "message": body_error.get("message")}}
-
-
-def _match(output_jsonl, error_jsonl, requests):
-    wanted = [custom_id for custom_id, _ in requests]
-    found = {}
-    for text in (output_jsonl, error_jsonl):
-        for raw in (text or "").splitlines():
-            if not raw.strip():
-                continue
-            record = json.loads(raw)
-            if record["custom_id"] not in wanted:
-                raise ValueError(f"result for {record['custom_id']!r}, which is not in the requests")
-            found[record["custom_id"]] = _outcome(record)
-    missing = {"status": "missing", "status_code": None, "body": None, "error": None}
-    return {custom_id: found.get(custom_id, dict(missing)) for custom_id in wanted}
-
 
 # -- check_build_batch_lines -----------------------------------------------------------
 
@@ -237,6 +160,13 @@ BAD = "\n".join([
 ]) + "\n"
 
 
+# Every problem in BAD, in line order: the answer to the table in Task 2.
+BAD_PROBLEMS = [(2, "wrong_url"), (3, "duplicate_custom_id"), (4, "bad_json"), (6, "missing_model"),
+                (7, "wrong_method"), (7, "wrong_url"), (8, "bad_json"), (9, "missing_custom_id"),
+                (10, "missing_model"), (11, "duplicate_custom_id"), (11, "missing_model")]
+TICKET_LINES = "\n".join(_line(cid, body=chat_body(text)) for cid, text in TICKETS.items()) + "\n"
+
+
 def _problems(fn, text, endpoint=CHAT):
     got = fn(text, endpoint)
     expect(isinstance(got, list), f"return a list of (line number, problem) pairs, not {type(got).__name__}")
@@ -250,8 +180,8 @@ def _problems(fn, text, endpoint=CHAT):
 def _clean_file(fn):
     got = _problems(fn, GOOD)
     expect(got == [], f"a valid file has no problems (you reported {got})")
-    got = _problems(fn, _build(REQUESTS))
-    expect(got == [], f"a file from build_batch_lines has no problems (you reported {got})")
+    got = _problems(fn, TICKET_LINES)
+    expect(got == [], f"the six ticket requests, one per line, have no problems (you reported {got})")
 
 
 def _compare(fn, text, expected, endpoint=CHAT):
@@ -262,7 +192,7 @@ def _compare(fn, text, expected, endpoint=CHAT):
 
 
 def _each_kind(fn):
-    expected = _validate(BAD)
+    expected = BAD_PROBLEMS
     got, missing, extra = _compare(fn, BAD, expected)
     if not (missing or extra):
         return
@@ -440,134 +370,77 @@ def check_match_results(fn, quiet: bool = False) -> Report:
     return run_cases("match_results", fn, cases, quiet)
 
 
-# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+# -- optional stretch: what is worth another batch ---------------------------------------------------
 
-def _wrong_build_indented(requests, endpoint=CHAT):
-    _build(requests, endpoint)
-    return "\n".join(json.dumps({"custom_id": c, "method": "POST", "url": endpoint, "body": b}, indent=2)
-                     for c, b in requests) + "\n"
-
-
-def _wrong_build_no_checks(requests, endpoint=CHAT):
-    return "\n".join(json.dumps({"custom_id": c, "method": "POST", "url": endpoint, "body": b})
-                     for c, b in requests) + "\n"
+def _result(status: str, status_code: int | None = None, code: str | None = None) -> dict:
+    """One entry of what match_results returns."""
+    body = {"id": "chatcmpl-ok", "object": "chat.completion"} if status == "ok" else None
+    error = {"code": code, "message": f"{code} happened"} if status == "error" else None
+    return {"status": status, "status_code": status_code, "body": body, "error": error}
 
 
-def _wrong_build_fixed_url(requests, endpoint=CHAT):
-    return _build(requests, endpoint).replace(f'"url": "{endpoint}"', f'"url": "{CHAT}"')
-
-
-def _wrong_build_adds_stream(requests, endpoint=CHAT):
-    return _build([(c, dict(b, stream=False)) for c, b in requests], endpoint)
-
-
-def _wrong_build_no_trailing_newline(requests, endpoint=CHAT):
-    return _build(requests, endpoint).rstrip("\n")
-
-
-def _wrong_validate_zero_based(text, endpoint=CHAT):
-    return [(n - 1, c) for n, c in _validate(text, endpoint)]
-
-
-def _wrong_validate_drops_blank_lines(text, endpoint=CHAT):
-    return _validate("\n".join(line for line in text.splitlines() if line.strip()), endpoint)
-
-
-def _wrong_validate_flags_first_duplicate(text, endpoint=CHAT):
-    problems = _validate(text, endpoint)
-    ids: dict[str, list[int]] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        try:
-            record = json.loads(raw)
-            ids.setdefault(record["custom_id"], []).append(number)
-        except Exception:  # noqa: BLE001
-            pass
-    firsts = [(lines[0], "duplicate_custom_id") for lines in ids.values() if len(lines) > 1]
-    return sorted(problems + firsts)
-
-
-def _wrong_validate_crashes_on_lists(text, endpoint=CHAT):
-    problems = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if raw.strip():
-            try:
-                record = json.loads(raw)
-            except json.JSONDecodeError:
-                problems.append((number, "bad_json"))
-                continue
-            record.get("custom_id")  # AttributeError on a list
-    return _validate(text, endpoint)
-
-
-def _wrong_validate_ignores_method(text, endpoint=CHAT):
-    return [p for p in _validate(text, endpoint) if p[1] != "wrong_method"]
-
-
-def _wrong_validate_chat_only(text, endpoint=CHAT):
-    return _validate(text, CHAT)
-
-
-def _wrong_validate_model_key_only(text, endpoint=CHAT):
-    problems = [p for p in _validate(text, endpoint) if p[1] != "missing_model"]
-    for number, raw in enumerate(text.splitlines(), start=1):
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(record, dict) and isinstance(record.get("body"), dict) and "model" not in record["body"]:
-            problems.append((number, "missing_model"))
-    return sorted(problems)
-
-
-def _wrong_match_by_position(output_jsonl, error_jsonl, requests):
-    lines = [json.loads(raw) for raw in (output_jsonl or "").splitlines() if raw.strip()]
-    result = {cid: {"status": "missing", "status_code": None, "body": None, "error": None} for cid, _ in requests}
-    for (cid, _), record in zip(requests, lines):
-        result[cid] = _outcome(record)
-    return result
-
-
-def _wrong_match_ignores_error_file(output_jsonl, error_jsonl, requests):
-    return _match(output_jsonl, None, requests)
-
-
-def _wrong_match_error_object_only(output_jsonl, error_jsonl, requests):
-    result = _match(output_jsonl, error_jsonl, requests)
-    for value in result.values():
-        if value["status"] == "error" and value["status_code"] is not None:
-            value["error"] = None
-    return result
-
-
-def _wrong_match_drops_missing(output_jsonl, error_jsonl, requests):
-    return {k: v for k, v in _match(output_jsonl, error_jsonl, requests).items() if v["status"] != "missing"}
-
-
-def _wrong_match_file_order(output_jsonl, error_jsonl, requests):
-    result = _match(output_jsonl, error_jsonl, requests)
-    return dict(sorted(result.items(), key=lambda kv: kv[1]["status"]))
-
-
-def _wrong_match_unknown_ignored(output_jsonl, error_jsonl, requests):
-    wanted = {cid for cid, _ in requests}
-    keep = lambda text: "\n".join(raw for raw in (text or "").splitlines()  # noqa: E731
-                                  if raw.strip() and json.loads(raw)["custom_id"] in wanted)
-    return _match(keep(output_jsonl), keep(error_jsonl), requests)
-
-
-def _wrong_match_crashes_on_none(output_jsonl, error_jsonl, requests):
-    error_jsonl.splitlines()
-    return _match(output_jsonl, error_jsonl, requests)
-
-
-WRONG = {
-    "check_build_batch_lines": [_wrong_build_indented, _wrong_build_no_checks, _wrong_build_fixed_url,
-                                _wrong_build_adds_stream, _wrong_build_no_trailing_newline],
-    "check_validate_jsonl": [_wrong_validate_zero_based, _wrong_validate_drops_blank_lines,
-                             _wrong_validate_flags_first_duplicate, _wrong_validate_crashes_on_lists,
-                             _wrong_validate_ignores_method, _wrong_validate_chat_only,
-                             _wrong_validate_model_key_only],
-    "check_match_results": [_wrong_match_by_position, _wrong_match_ignores_error_file,
-                            _wrong_match_error_object_only, _wrong_match_drops_missing, _wrong_match_file_order,
-                            _wrong_match_unknown_ignored, _wrong_match_crashes_on_none],
+RESULTS = {
+    "ticket-001": _result("ok", 200),
+    "ticket-002": _result("error", 400, "context_length_exceeded"),  # the request is wrong: fix it, do not resend
+    "ticket-003": _result("error", 429, "rate_limit_exceeded"),
+    "ticket-004": _result("error", 500, "server_error"),
+    "ticket-005": _result("error", None, "batch_expired"),           # never ran
+    "ticket-006": _result("missing"),
 }
+MORE_RESULTS = {
+    "ticket-001": _result("error", 401, "invalid_api_key"),          # a key problem: resending cannot help
+    "ticket-002": _result("error", 503, "overloaded"),
+    "ticket-003": _result("error", None, "batch_cancelled"),
+    "ticket-004": _result("error", 404, "model_not_found"),
+    "ticket-005": _result("ok", 200),
+    "ticket-006": _result("error", 422, "unprocessable_entity"),
+}
+
+
+def _to_retry(fn, results: dict, requests=REQUESTS) -> list[str]:
+    before = copy.deepcopy((results, requests))
+    got = fn(results, requests)
+    expect((results, requests) == before, "do not change the results or the requests")
+    expect(isinstance(got, list) and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in got),
+           f"return a list of (custom_id, body) pairs, ready for build_batch_lines (got {got!r:.100})")
+    bodies = dict(requests)
+    for custom_id, body in got:
+        expect(body == bodies.get(custom_id), f"{custom_id}: resend the request's own body, unchanged")
+    ids = [custom_id for custom_id, _ in got]
+    expect(len(set(ids)) == len(ids), f"each request at most once (you listed {ids})")
+    return sorted(ids)  # the order of a resubmission does not matter: results are matched by custom_id
+
+
+def _rb_transient(fn):
+    got = _to_retry(fn, RESULTS)
+    for custom_id, why in (("ticket-003", "a 429"), ("ticket-004", "a 5xx"), ("ticket-005", "a request that never ran "
+                           "(status_code None)"), ("ticket-006", "a missing result")):
+        expect(custom_id in got, f"{why} is worth another batch: {custom_id} is missing from {got}")
+
+
+def _rb_not_worth_it(fn):
+    got = _to_retry(fn, RESULTS)
+    expect("ticket-001" not in got, "an answered request is done: do not pay for it twice")
+    expect("ticket-002" not in got, "a 400 means the request itself is wrong: resending it fails the same way")
+
+
+def _rb_other_statuses(fn):
+    got = _to_retry(fn, MORE_RESULTS)
+    expect(got == ["ticket-002", "ticket-003"],
+           f"of these, only the 503 and the cancelled request are worth resending (got {got}): a 401, 404 or 422 "
+           "fails again, and an answer is done")
+
+
+def _rb_nothing(fn):
+    done = {custom_id: _result("ok", 200) for custom_id, _ in REQUESTS}
+    expect(_to_retry(fn, done) == [], "when everything was answered, there is nothing to resend: []")
+
+
+def check_stretch_retry_batch(fn, quiet: bool = False) -> Report:
+    """Optional: retry_batch(results, requests) lists the (custom_id, body) pairs worth another batch."""
+    return run_cases("retry_batch (optional)", fn, [
+        Case("429, 5xx, never ran, missing: resend", _rb_transient),
+        Case("answered or a bad request: do not", _rb_not_worth_it),
+        Case("other 4xx are not worth it", _rb_other_statuses),
+        Case("nothing to resend", _rb_nothing),
+    ], quiet)

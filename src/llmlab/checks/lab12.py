@@ -4,6 +4,7 @@ turns with one model-written summary.
     from llmlab.checks import lab12
     from llmlab.checks.lab12 import SUMMARY_INSTRUCTIONS, SUMMARY_PREFIX
     lab12.check_compact(compact, lab.client, lab.models.chat)
+    lab12.check_stretch_unsupported_facts(unsupported_facts)   # optional
 """
 
 from __future__ import annotations
@@ -158,72 +159,55 @@ def check_compact(fn, client: Any = None, model: str | None = None, quiet: bool 
     return run_cases("compact", fn, cases, quiet)
 
 
-# -- plausible wrong implementations (tests/test_labs.py makes sure the checks catch them) --
+# -- optional stretch: check the summary ---------------------------------------------------------
 
-def _split(history, keep_last, by_messages=False):
-    head = history[:1] if history and history[0]["role"] == "system" else []
-    body = history[len(head):]
-    if by_messages:
-        cut = max(len(body) - keep_last, 0)
-    else:
-        starts = [i for i, m in enumerate(body) if m["role"] == "user"]
-        if len(starts) <= keep_last:
-            return head, [], body
-        cut = starts[len(starts) - keep_last] if keep_last else len(body)
-    return head, body[:cut], body[cut:]
+TRANSCRIPT = "\n".join(_line(m) for m in TURNS + [
+    {"role": "user", "content": "Book the room, please."},
+    {"role": "assistant", "content": "Booked: reference FJ-2291."},
+    {"role": "user", "content": "And a table for dinner at 19:00?"},
+    {"role": "assistant", "content": "Done: a table for two at 19:00."},
+])
 
 
-def _summarise(client, model, old, max_tokens, with_system=None):
-    lines = "\n".join(_line(m) for m in (with_system or []) + old)
-    reply = client.chat.completions.create(
-        model=model, max_tokens=max_tokens, temperature=0,
-        messages=[{"role": "system", "content": SUMMARY_INSTRUCTIONS}, {"role": "user", "content": lines}])
-    return _summary(reply.choices[0].message.content.strip())
+def _facts(fn, summary: str, transcript: str = TRANSCRIPT) -> list[str]:
+    got = fn(summary, transcript)
+    expect(isinstance(got, list) and all(isinstance(f, str) for f in got),
+           f"return a list of strings (the unsupported facts), not {got!r:.80}")
+    return got
 
 
-def _wrong_keeps_messages(history, client, model, keep_last=2, max_summary_tokens=120):
-    head, old, recent = _split(history, keep_last, by_messages=True)
-    if not old:
-        return list(history)
-    return head + [_summarise(client, model, old, max_summary_tokens)] + recent
+def _uf_supported(fn):
+    got = _facts(fn, "Ines booked a double room in Bergen from 3 to 6 June (reference FJ-2291), dinner at 19:00.")
+    expect(got == [], f"every number and identifier in this summary is in the transcript, yet you reported {got}: "
+                      "strip punctuation from both ends of each word before comparing ('FJ-2291.' is 'FJ-2291')")
 
 
-def _wrong_drops_system(history, client, model, keep_last=2, max_summary_tokens=120):
-    head, old, recent = _split(history, keep_last)
-    if not old:
-        return list(history)
-    return [_summarise(client, model, old, max_summary_tokens)] + recent
+def _uf_invented(fn):
+    got = _facts(fn, "Ines has reference FJ-2292 and a table at 20:00 on 3 June.")
+    expect(got == ["FJ-2292", "20:00"],
+           f"FJ-2292 and 20:00 appear nowhere in the transcript (3 and June do): expected ['FJ-2292', '20:00'], "
+           f"got {got}. Report whole words, in the order of the summary")
 
 
-def _wrong_summarises_system(history, client, model, keep_last=2, max_summary_tokens=120):
-    head, old, recent = _split(history, keep_last)
-    if not old:
-        return list(history)
-    return head + [_summarise(client, model, old, max_summary_tokens, with_system=head)] + recent
+def _uf_words(fn):
+    got = _facts(fn, "Room 229 is booked for 3-6 June.")
+    expect("229" in got, f"229 is not in the transcript: 'FJ-2291' contains the characters, not the word (got {got})")
+    expect("3-6" in got, f"'3-6' is not a word of the transcript, which says '3 to 6' (got {got})")
+    expect(got == ["229", "3-6"], f"expected ['229', '3-6'], got {got}")
 
 
-def _wrong_ignores_cap(history, client, model, keep_last=2, max_summary_tokens=120):
-    head, old, recent = _split(history, keep_last)
-    if not old:
-        return list(history)
-    return head + [_summarise(client, model, old, 256)] + recent
+def _uf_only_digits(fn):
+    got = _facts(fn, "Ines loves Paris and asked about FJ-9999, FJ-9999 and again FJ-9999.")
+    expect("Paris" not in got and "Ines" not in got,
+           f"only words with a digit in them are facts to check (got {got}): a name is left to a human reader")
+    expect(got == ["FJ-9999"], f"report each unsupported fact once (got {got})")
 
 
-def _wrong_always_calls(history, client, model, keep_last=2, max_summary_tokens=120):
-    head, old, recent = _split(history, keep_last)
-    return head + [_summarise(client, model, old, max_summary_tokens)] + recent
-
-
-def _wrong_stacks_summaries(history, client, model, keep_last=2, max_summary_tokens=120):
-    head = [m for m in history if m["role"] == "system"]
-    turns = [m for m in history if m["role"] != "system"]
-    _, old, recent = _split(turns, keep_last)
-    if not old:
-        return list(history)
-    return head + [_summarise(client, model, old, max_summary_tokens)] + recent
-
-
-WRONG = {
-    "check_compact": [_wrong_keeps_messages, _wrong_drops_system, _wrong_summarises_system, _wrong_ignores_cap,
-                      _wrong_always_calls, _wrong_stacks_summaries],
-}
+def check_stretch_unsupported_facts(fn, quiet: bool = False) -> Report:
+    """Optional: unsupported_facts(summary, transcript) lists the summary's numbers and ids the transcript lacks."""
+    return run_cases("unsupported_facts (optional)", fn, [
+        Case("a faithful summary: nothing to report", _uf_supported),
+        Case("invented numbers and ids", _uf_invented),
+        Case("whole words, not characters", _uf_words),
+        Case("only words with digits, each once", _uf_only_digits),
+    ], quiet)
