@@ -14,8 +14,9 @@ tests/test_labs.py runs every check against them. Each lab also has one optional
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 PASS, FAIL, TODO, ERROR = "PASS", "FAIL", "TODO", "ERROR"
 
@@ -122,7 +123,7 @@ class FakeChatClient:
     caps how many requests may go there. `too_many` is the hint when the learner
     calls more often than `prepared` allows ({n} is the request number)."""
 
-    def __init__(self, prepared: list[Any] = (), inner: Any = None, *, miss_hint: str = "",
+    def __init__(self, prepared: Sequence[Any] = (), inner: Any = None, *, miss_hint: str = "",
                  too_many: str = "request {n} was not expected: you called the API more often than needed",
                  limit: int | None = None, over_limit: str = "",
                  prepare: Callable[[dict], dict] | None = None):

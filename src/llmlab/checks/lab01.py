@@ -10,7 +10,8 @@ then run one chat turn with it.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..tokens import count_message_tokens
 from . import Case, FakeChatClient, Report, chat_completion, expect, run_cases
@@ -22,7 +23,8 @@ SYSTEM = {"role": "system", "content": "You are a patient cooking assistant. Kee
 CHAT = [
     SYSTEM,
     {"role": "user", "content": "I want to bake bread this weekend. Where do I start?"},
-    {"role": "assistant", "content": "Start with a simple white loaf: flour, water, salt and yeast, kneaded for ten minutes."},
+    {"role": "assistant",
+     "content": "Start with a simple white loaf: flour, water, salt and yeast, kneaded for ten minutes."},
     {"role": "user", "content": "How long should the dough rise?"},
     {"role": "assistant", "content": "About an hour at room temperature, until it has doubled in size."},
     {"role": "user", "content": "And the oven temperature?"},
@@ -38,7 +40,7 @@ LONG_MIDDLE = [
     {"role": "assistant", "content": "Yes: the crumb gets more open."},
     {"role": "user", "content": "Thanks!"},
 ]
-TOOLS_CHAT = [
+TOOLS_CHAT: list[dict[str, Any]] = [
     SYSTEM,
     {"role": "user", "content": "Convert 500 g of flour to cups, and 250 ml of water to cups."},
     {"role": "assistant", "content": "", "tool_calls": [
@@ -200,7 +202,8 @@ def _request_shape(fn):
     expect(sent.get("model") == "my-model", "send the model you were given")
     expect(sent.get("messages") == CHAT, "with a large budget the request carries the whole history, user turn last")
     extra = {k: v for k, v in sent.items() if k not in ("model", "messages")}
-    expect(extra == REQUEST, f"besides model and messages send exactly temperature=0 and max_tokens=60 (you sent {extra})")
+    expect(extra == REQUEST,
+           f"besides model and messages send exactly temperature=0 and max_tokens=60 (you sent {extra})")
 
 
 def _sends_trimmed(fn):
@@ -219,7 +222,8 @@ def _sends_trimmed(fn):
 def _trims_every_turn(fn):
     history = [SYSTEM]
     budget = _tokens([SYSTEM] + CHAT[-3:], "fake-model")
-    client = FakeChatClient([chat_completion(r) for r in ("Start with a white loaf.", "About an hour.", "Bake at 220 °C.")],
+    replies = ("Start with a white loaf.", "About an hour.", "Bake at 220 °C.")
+    client = FakeChatClient([chat_completion(r) for r in replies],
                             too_many=TOO_MANY)
     for text in ("Where do I start with bread?", "How long should the dough rise?", "And the oven temperature?"):
         fn(client, "fake-model", history, text, budget)

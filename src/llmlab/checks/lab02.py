@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import Case, Report, expect, run_cases
 
@@ -147,7 +148,7 @@ def _finish_length(fn):
 
 def _one_call(fn):
     message, finish = _assemble(fn, ONE_CALL)
-    calls = message.get("tool_calls")
+    calls: Any = message.get("tool_calls")
     expect(isinstance(calls, list) and len(calls) == 1,
            "collect tool-call deltas into message['tool_calls']: this stream carries one call")
     expect(calls[0] == _call("call_rain", "get_weather", '{"city": "Lisbon"}'),
@@ -232,7 +233,7 @@ def check_assemble_stream(fn, recorded: list | None = None, quiet: bool = False)
 # -- time to first token ----------------------------------------------------------------
 
 def _timed(chunks: list, times: list[float]) -> list:
-    return list(zip(times, chunks))
+    return list(zip(times, chunks, strict=False))
 
 
 def _close(got: Any, want: float | None, hint: str) -> None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from . import Case, FakeChatClient, Report, expect, is_replay_miss, run_cases
 
 
-def completion(content: str | None = None, tool_calls: list[tuple[str, str, str]] = (), finish: str | None = None,
+def completion(content: str | None = None, tool_calls: Sequence[tuple[str, str, str]] = (), finish: str | None = None,
                model: str = "fake-model") -> Any:
     """A ChatCompletion as the API returns it; tool_calls as (id, name, arguments JSON text)."""
     from openai.types.chat import ChatCompletion
@@ -170,8 +171,9 @@ def _barrier_registry() -> Registry:
 
 
 def _parallel(fn):
-    client, registry, out = _run(fn, [
-        completion(tool_calls=[("call_w", "get_weather", '{"city": "Oslo"}'), ("call_t", "get_time", '{"city": "Oslo"}')]),
+    client, registry, _out = _run(fn, [
+        completion(tool_calls=[("call_w", "get_weather", '{"city": "Oslo"}'),
+                               ("call_t", "get_time", '{"city": "Oslo"}')]),
         completion("Snowy, 4 °C, and it is 14:05."),
     ], registry=_barrier_registry())
     answers = _answers(client.requests[-1]["messages"], ["call_w", "call_t"])
@@ -183,7 +185,7 @@ def _parallel(fn):
 
 
 def _unknown_tool(fn):
-    client, registry, out = _run(fn, [
+    client, registry, _out = _run(fn, [
         completion(tool_calls=[("call_x", "delete_account", '{"user": 7}')]),
         completion("Sorry, I cannot do that."),
     ])
@@ -196,7 +198,7 @@ def _unknown_tool(fn):
 
 
 def _not_offered(fn):
-    client, registry, out = _run(fn, [
+    client, registry, _out = _run(fn, [
         completion(tool_calls=[("call_t", "get_time", '{"city": "Oslo"}')]),
         completion("I can only check the weather."),
     ], tools=[WEATHER])
@@ -216,9 +218,9 @@ BAD_ARGUMENTS = [
 
 def _bad_arguments(fn):
     calls = [(f"call_{i}", "get_weather", args) for i, (_, args) in enumerate(BAD_ARGUMENTS)]
-    client, registry, out = _run(fn, [completion(tool_calls=calls), completion("Let me fix that.")])
+    client, registry, _out = _run(fn, [completion(tool_calls=calls), completion("Let me fix that.")])
     answers = _answers(client.requests[1]["messages"], [c[0] for c in calls])
-    for (label, _), (call_id, _, _) in zip(BAD_ARGUMENTS, calls):
+    for (label, _), (call_id, _, _) in zip(BAD_ARGUMENTS, calls, strict=False):
         _error(answers[call_id], f"{label} must come back as content json.dumps({{'error': '...'}}): validate "
                                  "with jsonschema against the tool's parameters before running anything")
     expect(not registry.calls, f"invalid arguments must never reach the function (it ran with {registry.calls}): "
@@ -228,7 +230,7 @@ def _bad_arguments(fn):
 def _tool_raises(fn):
     def broken(city: str, unit: str = "celsius") -> dict:
         raise ConnectionError("weather service unreachable")
-    client, registry, out = _run(fn, [
+    client, _registry, _out = _run(fn, [
         completion(tool_calls=[("call_w", "get_weather", '{"city": "Oslo"}')]),
         completion("The weather service is down."),
     ], registry=Registry(get_weather=broken, get_time=_time))
@@ -251,7 +253,7 @@ def _round_limit(fn):
 def _tool_choice_passed(fn):
     named = {"type": "function", "function": {"name": "get_weather"}}
     call = completion(tool_calls=[("call_w", "get_weather", '{"city": "Oslo"}')])
-    client, _, out = _run(fn, [call, completion("Snow.")], max_rounds=1, tool_choice=named, max_tokens=50)
+    client, _, _out = _run(fn, [call, completion("Snow.")], max_rounds=1, tool_choice=named, max_tokens=50)
     expect(client.requests[0].get("tool_choice") == named, "send the tool_choice you were given on every round")
     expect([r.get("max_tokens") for r in client.requests] == [50, 50], "send max_tokens on every request")
     extra = set(client.requests[0]) - {"model", "messages", "tools", "tool_choice", "max_tokens"}

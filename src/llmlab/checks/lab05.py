@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -78,7 +79,7 @@ class FakeClient:
     order, with correct indexes), chat replies from a list; every request is kept.
     With `inner`, requests go to a real client instead."""
 
-    def __init__(self, table: dict[str, list[float]] | None = None, replies: list[str] = (), inner: Any = None):
+    def __init__(self, table: dict[str, list[float]] | None = None, replies: Sequence[str] = (), inner: Any = None):
         self.table = table or {}
         self.replies = list(replies)
         self.inner = inner
@@ -105,7 +106,7 @@ class FakeClient:
                                  "(a list of texts), in batches of batch_size, in order")
         extra = set(kwargs) - {"model", "input"}
         expect(not extra, f"send only model and input to the embeddings endpoint (you also sent {sorted(extra)})")
-        texts = kwargs.get("input")
+        texts: Any = kwargs.get("input")
         expect(isinstance(texts, list), f"send input as a list of texts, even for one text (you sent "
                                         f"{type(texts).__name__})")
         for t in texts:
@@ -344,7 +345,7 @@ def _search_live(client, model):
     def run(fn):
         docs = _recorded_vectors(client, model, DOCS)
         queries = _recorded_vectors(client, model, QUERIES)
-        for text, q in zip(QUERIES, queries):
+        for text, q in zip(QUERIES, queries, strict=False):
             _expect_top(_call_search(fn, q, docs, 3), _scores(q, docs), 3, f"on the recorded embeddings, {text!r}")
     return run
 
@@ -393,7 +394,7 @@ def _answer(fn, question, k=2, min_score=0.0, replies=(REPLY,)):
 
 def _answer_prompt(fn):
     question = "How long do cats sleep?"
-    client, out = _answer(fn, question, k=2)
+    client, _out = _answer(fn, question, k=2)
     expect(client.embedding_requests == [{"model": "fake-embed", "input": [question]}],
            "embed the question once with the embedding model (embed_all(client, embed_model, [question]))")
     expect(len(client.chat_requests) == 1, f"one chat request per question, you made {len(client.chat_requests)}")

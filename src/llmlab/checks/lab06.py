@@ -233,7 +233,7 @@ def _create(cached, request: dict) -> Any:
 
 
 def _cc_exact(cls):
-    cached, client, embed = _wrapper(cls)
+    cached, client, _embed = _wrapper(cls)
     first = _create(cached, BASE)
     expect(client.requests == [BASE], "a miss sends the request to the client exactly as given "
                                       "(client.chat.completions.create(**request))")
@@ -246,7 +246,7 @@ def _cc_exact(cls):
 
 
 def _cc_key_order(cls):
-    cached, client, embed = _wrapper(cls)
+    cached, client, _embed = _wrapper(cls)
     _create(cached, BASE)
     _create(cached, _reorder(BASE))
     expect(len(client.requests) == 1, "the same request with its keys in another order is an exact hit: key the "
@@ -254,7 +254,7 @@ def _cc_key_order(cls):
 
 
 def _cc_no_embed_on_exact_hit(cls):
-    cached, client, embed = _wrapper(cls)
+    cached, _client, embed = _wrapper(cls)
     _create(cached, BASE)
     calls = len(embed.calls)
     expect(calls == 1, f"a miss embeds the question once (used for both lookup and add); you embedded it {calls} "
@@ -264,7 +264,7 @@ def _cc_no_embed_on_exact_hit(cls):
 
 
 def _cc_semantic(cls):
-    cached, client, embed = _wrapper(cls, threshold=0.95)
+    cached, client, _embed = _wrapper(cls, threshold=0.95)
     first = _create(cached, BASE)
     para = _create(cached, make_request("How many days is shipping to Tromsø?"))
     expect(len(client.requests) == 1, "a paraphrase above the threshold (cosine 0.98 >= 0.95) is a semantic hit: "
@@ -277,7 +277,7 @@ def _cc_semantic(cls):
 
 
 def _cc_scope(cls):
-    cached, client, embed = _wrapper(cls, threshold=0.95)
+    cached, client, _embed = _wrapper(cls, threshold=0.95)
     _create(cached, BASE)
     for what, request in (
         ("another system message", make_request("How many days is shipping to Tromsø?",
@@ -294,7 +294,7 @@ def _cc_scope(cls):
 
 
 def _cc_not_truncated(cls):
-    cached, client, embed = _wrapper(cls, finish={1: "length"})
+    cached, client, _embed = _wrapper(cls, finish={1: "length"})
     _create(cached, BASE)
     _create(cached, BASE)
     expect(len(client.requests) == 2, "a response cut off by max_tokens (finish_reason 'length') must not be "
@@ -305,7 +305,7 @@ def _cc_not_truncated(cls):
 
 
 def _cc_workload(cls):
-    cached, client, embed = _wrapper(cls, threshold=0.95)
+    cached, _client, embed = _wrapper(cls, threshold=0.95)
     workload = ["How long does delivery to Tromsø take?", "Can I return a jacket I have worn?",
                 "How long does delivery to Tromsø take?", "How many days is shipping to Tromsø?",
                 "Can I return worn jackets?", "How long does delivery to Bodø take?",

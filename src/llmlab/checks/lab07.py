@@ -104,7 +104,7 @@ def _bd_seeded(fn):
     for attempts, base, cap in ((6, 0.5, 8.0), (10, 1.0, 20.0)):
         want = SEEDED_DELAYS[(base, cap)]
         got = _delays(fn, attempts, base, cap, 7)
-        expect(all(math.isclose(g, w, rel_tol=1e-12) for g, w in zip(got, want)),
+        expect(all(math.isclose(g, w, rel_tol=1e-12) for g, w in zip(got, want, strict=False)),
                "with random.Random(7) the delays should be rng.uniform(0, min(cap, base * 2**i)) for i = 0, 1, 2, "
                "...: one draw per delay, in order, from the rng you were given (not the random module)")
 
@@ -232,7 +232,7 @@ def _cr_jitter(fn):
     expect(len(sleeps) == 3, f"3 failures before the success mean 3 sleeps, you slept {len(sleeps)} times")
     expect(sleeps != [0.5, 1.0, 2.0], "you slept the ceilings base * 2**i: draw uniformly between 0 and the ceiling "
                                       "(full jitter)")
-    expect(all(math.isclose(s, w, rel_tol=1e-12) for s, w in zip(sleeps, want)),
+    expect(all(math.isclose(s, w, rel_tol=1e-12) for s, w in zip(sleeps, want, strict=False)),
            f"with random.Random(7), base=0.5 and cap=8 the sleeps should be {[round(w, 3) for w in want]} "
            f"(rng.uniform(0, min(cap, base * 2**i)) after failure i = 0, 1, 2); you slept "
            f"{[round(s, 3) for s in sleeps]}")
@@ -243,7 +243,7 @@ def _cr_cap(fn):
     sleeps = _expect_raises(fn, Script(*errors), errors[-1], max_attempts=7, base=1.0, cap=4.0)
     ceilings = [1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
     expect(len(sleeps) == 6, f"7 attempts have 6 sleeps between them, you slept {len(sleeps)} times")
-    expect(all(0 <= s <= c for s, c in zip(sleeps, ceilings)),
+    expect(all(0 <= s <= c for s, c in zip(sleeps, ceilings, strict=False)),
            f"with base=1 and cap=4 each sleep stays within {ceilings}; you slept {[round(s, 3) for s in sleeps]}")
 
 
@@ -260,7 +260,7 @@ def _cr_retry_after(fn):
 
 def _cr_mixed(fn):
     script = Script(api_error(429, {"retry-after": "3"}), api_error(503), "answer")
-    result, sleeps = _retry(fn, script, base=0.5, cap=8.0)
+    _result, sleeps = _retry(fn, script, base=0.5, cap=8.0)
     expect(len(sleeps) == 2 and sleeps[0] == 3.0, f"first the server's 3.0 seconds (you slept {sleeps})")
     expect(0 <= sleeps[1] <= 1.0, f"then, without a header, jitter under the ceiling of the second failure "
                                   f"(base * 2**1 = 1.0); you slept {sleeps[1]:.3f}")

@@ -193,7 +193,7 @@ def _by_feature(cls):
     for feature, usd in expected.items():
         expect(_close(got[feature], usd), f"{feature}: expected {_usd(usd)}, got {_usd(got[feature])}: add up "
                                           "the cost of every call made for that feature")
-    order = sorted(expected, key=expected.get, reverse=True)
+    order = sorted(expected, key=lambda feature: expected[feature], reverse=True)
     expect(list(got) == order, f"list the features by spend, largest first: {order} (you had {list(got)})")
     expect(_close(_total(tracker), sum(expected.values())), "total_usd is the sum over all features")
 
@@ -247,7 +247,8 @@ def _snapshot_model(cls):
     got = tracker.record("ticket_triage", UNLISTED_SNAPSHOT, usage(450, 4, 0))
     expect(_close(got, tokens.cost("gpt-4o-mini", 450, 4).total),
            f"response.model is often a dated snapshot, sometimes one no price table lists yet ({UNLISTED_SNAPSHOT}): "
-           "price it through tokens.cost, which maps snapshots to their family, instead of looking the name up yourself")
+           "price it through tokens.cost, which maps snapshots to their family, "
+           "instead of looking the name up yourself")
 
 
 def _separate_books(cls):

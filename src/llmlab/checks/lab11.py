@@ -72,7 +72,7 @@ def _one_object_per_line(fn):
 
 def _fields(fn):
     records = [json.loads(line) for line in _built(fn, REQUESTS).splitlines()]
-    for (custom_id, body), record in zip(REQUESTS, records):
+    for (custom_id, body), record in zip(REQUESTS, records, strict=False):
         expect(record.get("custom_id") == custom_id, "keep the requests' order and their custom_id")
         expect(record.get("method") == "POST", "method is always 'POST'")
         expect(record.get("url") == CHAT, "url is the endpoint you were given")
@@ -130,7 +130,7 @@ def check_build_batch_lines(fn, quiet: bool = False) -> Report:
 # -- check_validate_jsonl -------------------------------------------------------------
 
 def _line(cid: str, **changes: Any) -> str:
-    record = {"custom_id": cid, "method": "POST", "url": CHAT, "body": chat_body(TICKETS["ticket-001"])}
+    record: dict[str, Any] = {"custom_id": cid, "method": "POST", "url": CHAT, "body": chat_body(TICKETS["ticket-001"])}
     for key, value in changes.items():
         if key == "model":
             if value is None:
@@ -298,7 +298,7 @@ def _matched(fn, output=OUTPUT, errors=ERRORS, requests=REQUESTS) -> dict:
 def _by_custom_id(fn):
     got = _matched(fn)
     for custom_id, label in LABELS.items():
-        result = got.get(custom_id)
+        result: Any = got.get(custom_id)
         expect(result is not None, f"{custom_id} has a line in the output file but no result")
         expect(result["status"] == "ok" and result["status_code"] == 200,
                f"{custom_id} answered with status_code 200: its status is 'ok'")
@@ -310,7 +310,7 @@ def _by_custom_id(fn):
 
 
 def _http_error(fn):
-    result = _matched(fn).get("ticket-002")
+    result: Any = _matched(fn).get("ticket-002")
     expect(result is not None and result["status"] == "error",
            "ticket-002 is in the error file with status_code 400: its status is 'error' (read the error file too)")
     expect(result["status_code"] == 400, "keep the HTTP status from response.status_code")
@@ -320,7 +320,7 @@ def _http_error(fn):
 
 
 def _batch_error(fn):
-    result = _matched(fn).get("ticket-005")
+    result: Any = _matched(fn).get("ticket-005")
     expect(result is not None and result["status"] == "error", "ticket-005 expired: its status is 'error'")
     expect(result["status_code"] is None, "ticket-005 never ran: response is null, so status_code is None")
     expect(result["error"] == EXPIRED, "for a request that never ran, the line's own error object has the code and "
