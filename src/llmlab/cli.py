@@ -23,13 +23,7 @@ def one_line(exc: BaseException) -> str:
 
 
 def _is_user_error(exc: BaseException) -> bool:
-    if isinstance(exc, LlmlabError):
-        return True
-    # llmlab.server's LocalServerMissingError does not derive from LlmlabError yet; it is
-    # recognised here, without importing the server, until it does.
-    settings = sys.modules.get("llmlab.server.settings")
-    missing = getattr(settings, "LocalServerMissingError", None)
-    return missing is not None and isinstance(exc, missing)
+    return isinstance(exc, LlmlabError)
 
 
 class _Commands(TyperGroup):

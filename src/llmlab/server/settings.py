@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..backends import LOCAL, LOCAL_PORT
+from ..errors import LlmlabError
 
 CHAT_ALIAS = LOCAL.models.chat
 EMBED_ALIAS = LOCAL.models.embed
@@ -21,8 +22,8 @@ SECURED_KEY = os.environ.get("LLMLAB_LOCAL_SECURED_KEY", "llmlab-demo-key")
 SECURED_PREFIX = "/secured"
 
 
-class LocalServerMissingError(RuntimeError):
-    pass
+class LocalServerMissingError(LlmlabError, RuntimeError):
+    """The [local] extra (llama-cpp-python, the model wheel) is not installed."""
 
 
 def model_path() -> Path:
