@@ -172,7 +172,11 @@ def test_topic_quiz_by_clicking(browser, jupyter):
     q3.locator("label", has_text="system").first.click()
     page.locator(".jp-OutputArea button", has_text="Check").nth(2).click()
     page.wait_for_selector(".jp-OutputArea .widget-html:has-text('✘')", timeout=40_000)
-    score = page.locator(".jp-OutputArea .widget-html", has_text="Score:").last.inner_text()
+    # The feedback and the score line are two widgets updated one after the other: wait for the score.
+    try:
+        page.wait_for_selector(".jp-OutputArea .widget-html:has-text('2 of 7 answered')", timeout=20_000)
+    finally:
+        score = page.locator(".jp-OutputArea .widget-html", has_text="Score:").last.inner_text()
     assert re.search(r"Score: 1 / 7 \(2 of 7 answered\)", score), score
     # The first answer counts: Q3's Check is now disabled, and forcing the right answer through changes nothing.
     check3 = page.locator(".jp-OutputArea button", has_text="Check").nth(2)
