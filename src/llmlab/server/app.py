@@ -93,26 +93,26 @@ def build_app(engine: Engine | None = None, embedder=None) -> Starlette:
         embedder = Embedder()
     store = responses.Store()
 
-    async def chat_completions(request: Request):
-        data = await read_json(request)
-        req = await run_in_threadpool(chat.parse_chat, engine, data)
-        if req.stream:
-            return sse(lambda cancel: chat.stream(engine, req, cancel), typed=False, done_marker=True)
-        return JSONResponse(await run_in_threadpool(chat.complete, engine, req))
+    def endpoint(parse: Callable[..., Any], complete: Callable[..., Any], stream: Callable[..., Any], *context: Any,
+                 typed: bool):
+        """One POST route: parse and validate off the event loop, then answer whole or as SSE.
+        Chat and legacy completions stream bare chunks ending in [DONE]; Responses streams
+        typed events and no [DONE]."""
 
-    async def legacy_completions(request: Request):
-        data = await read_json(request)
-        req = await run_in_threadpool(completions.parse_completion, engine, data)
-        if req.stream:
-            return sse(lambda cancel: completions.stream(engine, req, cancel), typed=False, done_marker=True)
-        return JSONResponse(await run_in_threadpool(completions.complete, engine, req))
+        async def handle(request: Request):
+            data = await read_json(request)
+            req = await run_in_threadpool(parse, *context, data)
+            if req.stream:
+                return sse(lambda cancel: stream(*context, req, cancel), typed=typed, done_marker=not typed)
+            return JSONResponse(await run_in_threadpool(complete, *context, req))
 
-    async def create_response(request: Request):
-        data = await read_json(request)
-        req = await run_in_threadpool(responses.parse_responses, engine, store, data)
-        if req.stream:
-            return sse(lambda cancel: responses.stream(engine, store, req, cancel), typed=True, done_marker=False)
-        return JSONResponse(await run_in_threadpool(responses.create, engine, store, req))
+        return handle
+
+    chat_completions = endpoint(chat.parse_chat, chat.complete, chat.stream, engine, typed=False)
+    legacy_completions = endpoint(completions.parse_completion, completions.complete, completions.stream, engine,
+                                  typed=False)
+    create_response = endpoint(responses.parse_responses, responses.create, responses.stream, engine, store,
+                               typed=True)
 
     async def get_response(request: Request):
         rid = request.path_params["response_id"]
