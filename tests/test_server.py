@@ -521,6 +521,20 @@ def test_responses_unknown_parameter(raw):
                             "param": "seed", "code": "unknown_parameter"}
 
 
+def test_reasoning_effort_none_is_accepted_and_others_refused(raw):
+    """GPT-6 requests carry reasoning_effort "none" beside temperature and tools; this model never reasons,
+    so that value is true of it and accepted, while a real effort level is refused with a 400."""
+    body = {"model": CHAT, "messages": user("Say hi."), "max_completion_tokens": 5, "temperature": 0}
+    conforms("CreateChatCompletionResponse", post(raw, "/chat/completions", {**body, "reasoning_effort": "none"}))
+    err = post(raw, "/chat/completions", {**body, "reasoning_effort": "high"}, status=400)
+    assert err["error"]["param"] == "reasoning_effort" and err["error"]["code"] == "unsupported_value"
+    ok = post(raw, "/responses", {"model": CHAT, "input": "Say hi.", "max_output_tokens": 16,
+                                  "reasoning": {"effort": "none"}})
+    assert ok["status"] in {"completed", "incomplete"}
+    err = post(raw, "/responses", {"model": CHAT, "input": "hi", "reasoning": {"effort": "low"}}, status=400)
+    assert err["error"]["param"] == "reasoning.effort"
+
+
 # -- errors ------------------------------------------------------------------------------------
 def test_errors_in_openai_shape(raw, server):
     unknown = post(raw, "/chat/completions", {"model": "gpt-9", "messages": user("hi")}, status=404)

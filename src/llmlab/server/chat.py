@@ -39,7 +39,7 @@ CHAT_PARAMS = {
 # Known to OpenAI, but about features this model or server does not have: a clear 400.
 UNSUPPORTED = {
     "audio": "audio output", "modalities": "output modalities other than text", "prediction": "predicted outputs",
-    "reasoning_effort": "reasoning (this is not a reasoning model)", "web_search_options": "web search",
+    "web_search_options": "web search",
     "functions": "the deprecated 'functions' parameter (use 'tools')",
     "function_call": "the deprecated 'function_call' parameter (use 'tool_choice')",
     "moderation": "moderated completions",
@@ -282,12 +282,21 @@ def mentions_json(turns: list[tuple[str, str]]) -> bool:
     return any("json" in text.lower() for role, text in turns if role != "assistant")
 
 
+def check_no_reasoning(effort: Any, param: str) -> None:
+    """This model never reasons, so effort "none" describes it truthfully and is accepted: requests written
+    for GPT-6 models (which take temperature and tools only with reasoning off) then run here unchanged."""
+    if effort is not None and effort != "none":
+        raise bad(f"Unsupported value: '{param}' does not support '{effort}' with this model. Supported "
+                  "values are: 'none' (this is not a reasoning model).", param, "unsupported_value")
+
+
 def parse_chat(engine: Engine, data: Any) -> ChatRequest:
     body = Body(data, CHAT_PARAMS)
     for param, what in UNSUPPORTED.items():
         if body.has(param):
             raise bad(f"Unsupported parameter: '{param}'. This server does not offer {what}.", param,
                       "unsupported_parameter")
+    check_no_reasoning(body.data.get("reasoning_effort"), "reasoning_effort")
     model = check_model(body.data.get("model"))
     tools = T.parse_tools(body.data.get("tools"))
     mode, name = T.parse_tool_choice(body.data.get("tool_choice"), tools)

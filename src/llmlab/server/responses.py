@@ -21,6 +21,7 @@ from . import tools as T
 from .chat import (
     check_grammar,
     check_model,
+    check_no_reasoning,
     mentions_json,
     new_id,
     render,
@@ -176,9 +177,11 @@ def parse_responses(engine: Engine, store: Store, data: Any) -> ResponsesRequest
     if body.boolean("background", False):
         raise bad("Unsupported parameter: 'background'. This server answers in the foreground only.",
                   "background", "unsupported_parameter")
-    if body.obj("reasoning"):
-        raise bad("Unsupported parameter: 'reasoning.effort' is not supported with this model.", "reasoning.effort",
+    reasoning = body.obj("reasoning") or {}
+    if set(reasoning) - {"effort"}:
+        raise bad("Unsupported parameter: 'reasoning.summary' is not supported with this model.", "reasoning.summary",
                   "unsupported_parameter")
+    check_no_reasoning(reasoning.get("effort"), "reasoning.effort")
     model = check_model(body.data.get("model"))
     include = body.get("include", [])
     if not isinstance(include, list) or any(x != LOGPROBS_INCLUDE for x in include):
