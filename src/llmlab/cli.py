@@ -97,6 +97,37 @@ def doctor(backend: str | None = typer.Option(None, help="check this backend ins
 
 
 @app.command()
+def probe(backend: str = typer.Argument(None, help="local, ollama, openai or a base URL (default: the configured one)"),
+          refresh: bool = typer.Option(False, "--refresh", help="probe again even if a result is cached"),
+          timeout: float = typer.Option(20.0, help="seconds to wait for each request")) -> None:
+    """Find out what a server can do, with small real requests; the result is cached for llmlab.start()."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from . import probe as pr
+    from .backends import CAPABILITIES, resolve
+    from .session import choose_backend
+
+    name = choose_backend(backend)
+    if name == "replay":
+        raise LlmlabError("Replay has no server to probe; name one: llmlab probe local|ollama|openai|URL")
+    live = resolve(name)
+    console = Console()
+    result = None if refresh else pr.cached(live)
+    if result is None:
+        with console.status(f"probing {live.base_url} ...") as status:
+            result = pr.probe(live, timeout, on_check=lambda c: status.update(f"probing {live.base_url}: {c}"))
+        pr.remember(result)
+    table = Table(title=f"{live.base_url} · model {result.model} · probed {result.probed} ({result.seconds} s)")
+    for column in ("capability", "works", "what the probe saw"):
+        table.add_column(column)
+    for cap, ok in result.found.items():
+        table.add_row(CAPABILITIES[cap], "yes" if ok else "no", result.detail.get(cap, ""))
+    console.print(table)
+    console.print(f"cached in {pr.cache_path()}; llmlab.start() uses it for URL and Ollama backends")
+
+
+@app.command()
 def backends() -> None:
     """Show what each backend can do."""
     from rich.console import Console

@@ -196,6 +196,8 @@ def start(notebook: str, backend: str | None = None, *, models: dict[str, str] |
         live = bk.resolve(name, models)
         api_key = live.api_key()
         available = _probe(live, api_key)
+        if live.name in PROBED_BACKENDS:
+            live = _probed(live)
         lab = Lab(notebook=notebook, backend=live.name, mode="record" if recording else "live",
                   models=live.models, capabilities=live.capabilities, server=live.server,
                   base_url=live.base_url, _notes=dict(live.notes), _api_key=api_key, _timings={})
@@ -220,6 +222,17 @@ def start(notebook: str, backend: str | None = None, *, models: dict[str, str] |
     if not quiet:
         print(lab.describe())
     return lab
+
+
+# Servers we cannot know in advance: what they can do is measured (llmlab probe), not assumed.
+PROBED_BACKENDS = ("url", "ollama")
+
+
+def _probed(backend: bk.Backend) -> bk.Backend:
+    from .probe import capabilities_for
+
+    result = capabilities_for(backend)
+    return replace(backend, capabilities=result.capabilities, notes={**backend.notes, **result.notes()})
 
 
 def _server_description(backend: bk.Backend) -> str:
