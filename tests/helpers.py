@@ -55,12 +55,12 @@ class FakeChatClient:
 
 
 def fake_lab(content: str = "ok", capabilities: set[str] | frozenset[str] = frozenset(), backend: str = "openai",
-             mode: str = "live") -> tuple[SimpleNamespace, FakeChatClient]:
+             mode: str = "live", chat: str = "m") -> tuple[SimpleNamespace, FakeChatClient]:
     """A stand-in for llmlab.start()'s Lab (mode, backend, capabilities, client, models)
     whose client is a FakeChatClient; returns (lab, client)."""
     client = FakeChatClient(content)
     lab = SimpleNamespace(mode=mode, backend=backend, capabilities=frozenset(capabilities), client=client,
-                          models=SimpleNamespace(chat="m"))
+                          models=SimpleNamespace(chat=chat))
     return lab, client
 
 
@@ -138,3 +138,23 @@ class FakeClock:
 
     def days(self, n: float) -> None:
         self.t += n * DAY
+
+
+# -- a server like the ones learners bring ------------------------------------------------
+
+def chat_only_server(request: httpx2.Request) -> httpx2.Response:
+    """A server like the ones learners bring: chat answers, but no tool calls ever come back
+    and embeddings are not implemented (the two failures that stopped Run All before)."""
+    path = request.url.path
+    if path.endswith("/models"):
+        return httpx2.Response(200, json={"object": "list", "data": [{"id": "m", "object": "model"}]})
+    if path.endswith("/chat/completions"):
+        body = json.loads(request.content)
+        if body.get("stream"):
+            return httpx2.Response(200, text='data: {"choices":[{"index":0,"delta":{"content":"OK"}}]}\n\n'
+                                              "data: [DONE]\n\n", headers={"content-type": "text/event-stream"})
+        message = {"role": "assistant", "content": "OK"}
+        return httpx2.Response(200, json={"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
+    if path.endswith("/embeddings"):
+        return httpx2.Response(501, json={"error": {"message": "embeddings are not implemented"}})
+    return httpx2.Response(404, json={"error": {"message": f"no route {path}"}})

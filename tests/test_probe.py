@@ -12,29 +12,13 @@ from llmlab import backends as bk
 from llmlab import probe as pr
 from llmlab import session
 
+from helpers import chat_only_server
+
 
 @pytest.fixture(autouse=True)
 def kit_home(tmp_path, monkeypatch):
     monkeypatch.setenv("LLMLAB_HOME", str(tmp_path))
     return tmp_path
-
-
-def chat_only_server(request: httpx2.Request) -> httpx2.Response:
-    """A server like the ones learners bring: chat answers, but no tool calls ever come back
-    and embeddings are not implemented (the two failures that stopped Run All before)."""
-    path = request.url.path
-    if path.endswith("/models"):
-        return httpx2.Response(200, json={"object": "list", "data": [{"id": "m", "object": "model"}]})
-    if path.endswith("/chat/completions"):
-        body = json.loads(request.content)
-        if body.get("stream"):
-            return httpx2.Response(200, text='data: {"choices":[{"index":0,"delta":{"content":"OK"}}]}\n\n'
-                                              "data: [DONE]\n\n", headers={"content-type": "text/event-stream"})
-        message = {"role": "assistant", "content": "OK"}
-        return httpx2.Response(200, json={"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
-    if path.endswith("/embeddings"):
-        return httpx2.Response(501, json={"error": {"message": "embeddings are not implemented"}})
-    return httpx2.Response(404, json={"error": {"message": f"no route {path}"}})
 
 
 def url_backend() -> bk.Backend:

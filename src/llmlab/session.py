@@ -49,6 +49,8 @@ class Lab:
     _client: openai.OpenAI | None = None
     _api_key: str = "not-needed"
     _timings: dict[int, list] | None = None
+    requests_made: int = 0  # HTTP requests sent through lab.client so far
+    last_answer: str = ""  # live: the last JSON answer in a few words (run_all.py says "what came instead")
 
     @property
     def client(self) -> openai.OpenAI:
@@ -217,8 +219,10 @@ def start(notebook: str, backend: str | None = None, *, models: dict[str, str] |
             print(line)
     if lab.mode != "replay":
         from .errors import install_jupyter_hint
+        from .run_all import install as guard_cells
 
         install_jupyter_hint(lab)
+        guard_cells(lab)
     if not quiet:
         print(lab.describe())
     return lab
