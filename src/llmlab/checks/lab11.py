@@ -19,13 +19,15 @@ import copy
 import json
 from typing import Any
 
+from .. import catalogue
 from . import Case, Report, expect, run_cases
 
 # The endpoints a batch may target (OpenAI API reference, CreateBatchRequest.endpoint).
 BATCH_ENDPOINTS = ("/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions",
                    "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos")
 CHAT = "/v1/chat/completions"
-MODEL = "gpt-4.1-mini"
+# The openai backend's chat model, from the dated catalogue (a batch file names a real model).
+MODEL = catalogue.default_model("openai", "chat") or "gpt-6-luna"
 SYSTEM = "You triage support tickets. Reply with exactly one label: billing, bug, feature_request or account."
 TICKETS = {
     "ticket-001": "My invoice shows the October charge twice.",
@@ -39,7 +41,7 @@ TICKETS = {
 
 def chat_body(text: str, model: str = MODEL) -> dict:
     return {"model": model, "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": text}],
-            "temperature": 0, "max_tokens": 5}
+            "temperature": 0, "reasoning_effort": "none", "max_completion_tokens": 5}
 
 
 REQUESTS = [(cid, chat_body(text)) for cid, text in TICKETS.items()]
@@ -255,7 +257,7 @@ LABELS = {"ticket-001": "billing", "ticket-003": "feature_request", "ticket-004"
 def _completion(custom_id: str, label: str, n: int) -> dict:
     return {
         "id": f"chatcmpl-BATCH{n:04d}", "object": "chat.completion", "created": 1795305661 + n,
-        "model": "gpt-4.1-mini-2025-04-14",
+        "model": MODEL,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": label, "refusal": None, "annotations": []},
                      "logprobs": None, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 41 + n, "completion_tokens": 2, "total_tokens": 43 + n},
@@ -271,8 +273,8 @@ def _ok_line(custom_id: str, n: int) -> str:
 
 
 OUTPUT = "\n".join([_ok_line("ticket-003", 1), _ok_line("ticket-001", 2), _ok_line("ticket-004", 3)]) + "\n"
-TOO_LONG = {"message": "This model's maximum context length is 128000 tokens. However, your messages resulted in "
-                       "131204 tokens. Please reduce the length of the messages.",
+TOO_LONG = {"message": f"This model's maximum context length is {catalogue.model(MODEL).context_window} tokens. "
+                       "However, your messages resulted in 1052117 tokens. Please reduce the length of the messages.",
             "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}
 EXPIRED = {"code": "batch_expired",
            "message": "This request could not be executed before the completion window expired."}
