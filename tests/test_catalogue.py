@@ -114,6 +114,33 @@ def test_lookups():
         catalogue.default_model("openai", "painting")
 
 
+def test_grading_marks_say_which_chat_models_may_grade_open_answers():
+    """llmlab.quiz.grading asks the catalogue: the openai default chat model grades, the local
+    135M model does not, an unmarked or unknown model does not either."""
+    from llmlab.backends import LOCAL
+
+    openai_chat = catalogue.grader(catalogue.default_model("openai", "chat"))
+    assert openai_chat is not None and openai_chat.capable
+    local = catalogue.grader(LOCAL.models.chat)
+    assert local is not None and not local.capable and "135M" in local.why
+    assert catalogue.grader(catalogue.default_model("ollama", "chat")) is None
+    assert catalogue.grader("mystery-model") is None
+    for _, m in CAT.iter_models():
+        if m.grader is not None:
+            assert "chat" in m.roles and m.grader.why.strip(), m.id
+
+
+def test_a_grading_mark_on_a_model_without_the_chat_role_is_refused(tmp_path):
+    text = catalogue.CATALOGUE_PATH.read_text(encoding="utf-8")
+    entry = "      - id: text-embedding-3-small\n"
+    marked = text.replace(entry, entry + "        grader: {capable: true, why: embeddings cannot grade}\n")
+    assert marked != text
+    broken = tmp_path / "catalogue.yaml"
+    broken.write_text(marked, encoding="utf-8")
+    with pytest.raises(ValueError, match="only a chat model can be marked as a grader"):
+        catalogue.load(broken)
+
+
 def test_token_prices_leave_out_media_models():
     table = catalogue.token_prices()
     assert table["gpt-4o-mini-2024-07-18"] == table["gpt-4o-mini"]

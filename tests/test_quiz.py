@@ -109,6 +109,14 @@ def test_numeric_uses_tolerance():
         grade(q, "not a number")
 
 
+def test_every_open_question_lists_one_to_three_distinct_wrong_claims():
+    """The "must not claim" points (docs/quiz.md): false claims, none of them a rubric point."""
+    for q in (q for q in qb.questions() if isinstance(q, qb.OpenAnswer)):
+        assert 1 <= len(q.must_not_claim) <= 3, q.id
+        assert len(set(q.must_not_claim)) == len(q.must_not_claim) and not set(q.must_not_claim) & set(q.rubric)
+        assert all(len(c.split()) >= 4 for c in q.must_not_claim), q.id
+
+
 def test_open_answer_self_grading():
     q = _first("open")
     assert self_grade(q, [True] * len(q.rubric)).correct

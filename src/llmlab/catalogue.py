@@ -35,6 +35,7 @@ __all__ = [
     "Catalogue",
     "Default",
     "Family",
+    "Grader",
     "Model",
     "NoPriceError",
     "Price",
@@ -48,6 +49,7 @@ __all__ = [
     "defaults",
     "family",
     "find",
+    "grader",
     "load",
     "model",
     "models",
@@ -138,6 +140,14 @@ class Status(_Strict):
         return self
 
 
+class Grader(_Strict):
+    """Whether the model may grade open quiz answers against a rubric (llmlab.quiz.grading).
+    A model with no mark is not trusted to grade."""
+
+    capable: bool
+    why: str = Field(min_length=10, description="one line: why it may or may not grade")
+
+
 class Model(_Strict):
     id: str
     roles: list[Role] = Field(min_length=1)
@@ -150,12 +160,15 @@ class Model(_Strict):
     max_output: int | None = Field(default=None, gt=0)
     limits_source: str | None = None
     price: Price | None = None
+    grader: Grader | None = None
     note: str | None = None
 
     @model_validator(mode="after")
     def _limits_have_a_source(self) -> Model:
         if (self.context_window or self.max_output) and not self.limits_source:
             raise ValueError(f"{self.id}: context_window/max_output need limits_source")
+        if self.grader is not None and "chat" not in self.roles:
+            raise ValueError(f"{self.id}: only a chat model can be marked as a grader")
         return self
 
     @property
@@ -352,6 +365,13 @@ def rules(name: str) -> Family | None:
     """The request rules of the model's family (None if the catalogue records none)."""
     fam = model(name).family
     return load().families[fam] if fam else None
+
+
+def grader(name: str) -> Grader | None:
+    """The model's grading mark; None for a model the catalogue does not know or has not marked
+    (neither may grade open answers)."""
+    hit = find(name)
+    return hit[1].grader if hit else None
 
 
 def source(key: str) -> Source:

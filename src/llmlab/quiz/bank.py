@@ -74,7 +74,8 @@ class OpenAnswer(_Question):
     model_answer: str = Field(min_length=30)
     rubric: list[str] = Field(min_length=2, description="points a good answer makes")
     must_not_claim: list[str] = Field(default_factory=list,
-                                      description="false statements; an answer that makes one loses a rubric point")
+                                      description="false claims candidates make; an answer that makes one "
+                                                  "scores at most half marks and is never correct (grading.py)")
 
 
 Question = SingleChoice | MultipleChoice | Numeric | OpenAnswer

@@ -11,7 +11,7 @@ from typing import Any
 import ipywidgets as w
 
 from . import bank as qb
-from .grading import GradingError, NotAnAnswer, Result, grade, grade_open_with_model, grading_capable, self_grade
+from .grading import GradingError, NotAnAnswer, Result, grade, grade_open_with_model, grader_check, self_grade
 from .progress import Progress
 from .sitting import Sitting
 
@@ -103,8 +103,11 @@ class QuestionCard(w.VBox):
         assert isinstance(q, qb.OpenAnswer)
         if self.rubric_box is not None:
             return None
-        note = ""
-        if self.lab is not None and grading_capable(self.lab) and self.input.value.strip():
+        # One line saying why the learner grades this one; empty when a model was asked and failed.
+        check = grader_check(self.lab) if self.lab is not None else None
+        note = f"<i>{html.escape(check.why if check else 'No backend was given to grade with')}; " \
+               "you grade this one against the model answer.</i><br>"
+        if check is not None and check.capable and self.input.value.strip():
             try:
                 self._finish(grade_open_with_model(self.lab, q, self.input.value))
                 return self.result
