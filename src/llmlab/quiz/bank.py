@@ -3,6 +3,7 @@ validated by pydantic with errors that name the file, the question and the field
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
@@ -86,6 +87,9 @@ class Topic(BaseModel):
 
     topic: str = Field(pattern=r"^\d\d$")
     notebook: str = Field(pattern=r"^\d\d_[a-z0-9_]+$")
+    verified: dt.date | None = Field(
+        default=None, description="when the answer keys were last checked against the providers' documentation "
+                                  "(sources: docs/sources.md); tests/test_audit.py requires it")
     questions: list[Question] = Field(min_length=1)
 
 
