@@ -7,7 +7,8 @@ import numpy as np
 
 from llmlab.checks.lab05 import GROUNDED_SYSTEM, NO_ANSWER
 
-CHAT_REQUEST = {"temperature": 0, "max_tokens": 80}
+CHAT_REQUEST = {"temperature": 0, "reasoning_effort": "none", "max_completion_tokens": 80}
+GPT4_ERA_REQUEST = {"temperature": 0, "max_tokens": 80}
 
 
 def _embed(client, model, texts, batch_size=64, by_index=True, as_list=True):
@@ -42,7 +43,7 @@ def _prompt(question, docs, ranked):
             {"role": "user", "content": f"Sources:\n{sources}\n\nQuestion: {question}"}]
 
 
-def _answerer(gate=True, numbered=True, embed_with_chat=False, sources_sorted=False):
+def _answerer(gate=True, numbered=True, embed_with_chat=False, sources_sorted=False, request=None):
     def answer_with_sources(client, chat_model, embed_model, question, docs, doc_vecs, k=3, min_score=0.0):
         q = embed_all(client, chat_model if embed_with_chat else embed_model, [question])[0]
         ranked = search(q, doc_vecs, k)
@@ -55,7 +56,7 @@ def _answerer(gate=True, numbered=True, embed_with_chat=False, sources_sorted=Fa
         else:
             messages = [{"role": "system", "content": GROUNDED_SYSTEM},
                         {"role": "user", "content": "\n".join(docs[i] for i in shown) + f"\n\nQuestion: {question}"}]
-        reply = client.chat.completions.create(model=chat_model, messages=messages, **CHAT_REQUEST)
+        reply = client.chat.completions.create(model=chat_model, messages=messages, **(request or CHAT_REQUEST))
         return {"answer": reply.choices[0].message.content, "sources": shown}
     return answer_with_sources
 
@@ -201,6 +202,7 @@ WRONG = {
         _named(_answerer(numbered=False), "_wrong_answer_unnumbered_sources"),
         _named(_answerer(embed_with_chat=True), "_wrong_answer_embeds_with_chat_model"),
         _named(_answerer(sources_sorted=True), "_wrong_answer_sources_by_index"),
+        _named(_answerer(request=GPT4_ERA_REQUEST), "_wrong_answer_gpt4_era_request"),
     ],
     "check_stretch_cited_sources": [_wrong_cited_numbers, _wrong_cited_off_by_one, _wrong_cited_zero_is_last,
                                     _wrong_cited_repeats, _wrong_cited_one_digit],

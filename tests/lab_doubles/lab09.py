@@ -7,8 +7,8 @@ from llmlab import tokens
 from llmlab.tokens import count_message_tokens, count_tokens
 
 
-def estimate_cost(messages, model, max_tokens):
-    return tokens.cost(model, count_message_tokens(messages, model), max_tokens).total
+def estimate_cost(messages, model, max_completion_tokens):
+    return tokens.cost(model, count_message_tokens(messages, model), max_completion_tokens).total
 
 
 def _cost(model, u):
@@ -95,33 +95,33 @@ REFERENCE = {
 
 # -- estimate_cost --------------------------------------------------------------------------
 
-def _wrong_estimate_content_only(messages, model, max_tokens):
+def _wrong_estimate_content_only(messages, model, max_completion_tokens):
     prompt = sum(count_tokens(m["content"], model) for m in messages)
-    return tokens.cost(model, prompt, max_tokens).total
+    return tokens.cost(model, prompt, max_completion_tokens).total
 
 
-def _wrong_estimate_prompt_only(messages, model, max_tokens):
+def _wrong_estimate_prompt_only(messages, model, max_completion_tokens):
     return tokens.cost(model, count_message_tokens(messages, model), 0).total
 
 
-def _wrong_estimate_input_price(messages, model, max_tokens):
+def _wrong_estimate_input_price(messages, model, max_completion_tokens):
     p_in = tokens.price(model)[0]
-    return (count_message_tokens(messages, model) + max_tokens) * p_in / 1e6
+    return (count_message_tokens(messages, model) + max_completion_tokens) * p_in / 1e6
 
 
-def _wrong_estimate_default_tokenizer(messages, model, max_tokens):
-    return tokens.cost(model, count_message_tokens(messages), max_tokens).total
+def _wrong_estimate_default_tokenizer(messages, model, max_completion_tokens):
+    return tokens.cost(model, count_message_tokens(messages), max_completion_tokens).total
 
 
-def _wrong_estimate_unknown_is_free(messages, model, max_tokens):
+def _wrong_estimate_unknown_is_free(messages, model, max_completion_tokens):
     try:
-        return estimate_cost(messages, model, max_tokens)
+        return estimate_cost(messages, model, max_completion_tokens)
     except KeyError:
         return 0.0
 
 
-def _wrong_estimate_returns_cost(messages, model, max_tokens):
-    return tokens.cost(model, count_message_tokens(messages, model), max_tokens)
+def _wrong_estimate_returns_cost(messages, model, max_completion_tokens):
+    return tokens.cost(model, count_message_tokens(messages, model), max_completion_tokens)
 
 
 # -- CostTracker ----------------------------------------------------------------------------

@@ -13,11 +13,17 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from .. import catalogue
 from ..tokens import count_message_tokens
 from . import Case, FakeChatClient, Report, chat_completion, expect, run_cases
 
-MODEL = "gpt-4o"  # the tokenizer the fixed cases count with (o200k_base)
-REQUEST = {"temperature": 0, "max_tokens": 60}
+# The fixed cases count with the kit's OpenAI chat model (catalogue.yaml). tiktoken maps no GPT-6
+# name, so llmlab.tokens counts it with o200k_base, the encoding of OpenAI's models since gpt-4o.
+MODEL = str(catalogue.default_model("openai", "chat"))
+# A model with another tokenizer: gpt-4 is shut down (catalogue status), kept only for cl100k_base.
+OLD_TOKENIZER_MODEL = "gpt-4"
+# GPT-6 chat models take temperature only with reasoning off, and max_completion_tokens, not max_tokens.
+REQUEST = {"temperature": 0, "reasoning_effort": "none", "max_completion_tokens": 60}
 
 SYSTEM = {"role": "system", "content": "You are a patient cooking assistant. Keep answers short."}
 CHAT = [
@@ -144,13 +150,13 @@ def _model_encoding(fn):
     text = [SYSTEM, {"role": "user", "content": "Übermäßig große Brötchen für das Frühstück?"},
             {"role": "assistant", "content": "Ja, backe sie bei 200 °C."}, {"role": "user", "content": "Danke!"}]
     # gpt-4 counts with cl100k_base, which needs more tokens for this German than o200k_base
-    budget = _tokens(text, "gpt-4o")
-    expect(_tokens(text, "gpt-4") > budget, "internal: fixture no longer separates the encodings")
-    kept = _call_trim(fn, text, budget, "gpt-4")
+    budget = _tokens(text, MODEL)
+    expect(_tokens(text, OLD_TOKENIZER_MODEL) > budget, "internal: fixture no longer separates the encodings")
+    kept = _call_trim(fn, text, budget, OLD_TOKENIZER_MODEL)
     # counted with cl100k_base, the three newest messages fit and the German question does not
     expect(kept == [text[0], text[2], text[3]],
-           "count with the model you were given (pass it to count_message_tokens): gpt-4 uses a different "
-           "tokenizer from gpt-4o")
+           "count with the model you were given (pass it to count_message_tokens): this case passes gpt-4, a "
+           f"retired model whose cl100k_base tokenizer needs more tokens for German than {MODEL}'s o200k_base")
 
 
 TRIM_CASES = [
@@ -171,8 +177,8 @@ def check_trim_to_budget(fn, quiet: bool = False) -> Report:
 # -- chat_turn ---------------------------------------------------------------------
 
 # The request the chat_turn cassette recorded, said back to a learner whose request differs.
-MISS_HINT = ("the request you sent is not the one the cassette recorded: send exactly "
-             "model, the trimmed messages, temperature=0 and max_tokens=60, nothing else")
+MISS_HINT = ("the request you sent is not the one the cassette recorded: send exactly model, the trimmed "
+             "messages, temperature=0, reasoning_effort='none' and max_completion_tokens=60, nothing else")
 TOO_MANY = "request {n} was not expected: you called the API more often than expected"
 
 
@@ -202,8 +208,11 @@ def _request_shape(fn):
     expect(sent.get("model") == "my-model", "send the model you were given")
     expect(sent.get("messages") == CHAT, "with a large budget the request carries the whole history, user turn last")
     extra = {k: v for k, v in sent.items() if k not in ("model", "messages")}
+    expect("max_tokens" not in extra, "max_tokens is deprecated (the SDK says so) and reasoning models take "
+                                      "max_completion_tokens: cap the reply with max_completion_tokens=60")
     expect(extra == REQUEST,
-           f"besides model and messages send exactly temperature=0 and max_tokens=60 (you sent {extra})")
+           "besides model and messages send exactly temperature=0, reasoning_effort='none' (GPT-6 models take "
+           f"temperature only with reasoning off) and max_completion_tokens=60 (you sent {extra})")
 
 
 def _sends_trimmed(fn):
@@ -261,7 +270,7 @@ def check_chat_turn(fn, client: Any = None, model: str | None = None, quiet: boo
     """With `client` (lab.client) and `model`, one more case runs two real turns (replayed)."""
     cases = [
         Case("appends the user turn and the reply", _appends),
-        Case("request: model, messages, temperature, max_tokens", _request_shape),
+        Case("request: temperature, reasoning off, max_completion_tokens", _request_shape),
         Case("sends the trimmed history and keeps it", _sends_trimmed),
         Case("stays under budget turn after turn", _trims_every_turn),
     ]

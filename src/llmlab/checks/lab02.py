@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .. import catalogue
 from . import Case, Report, expect, run_cases
 
 WEATHER_TOOL = {
@@ -39,14 +40,17 @@ def record_stream(client: Any, model: str, clock: Callable[[], float] = time.per
     """Stream one real tool call (named tool_choice, so every backend calls it) and
     return (start, events): the clock before the request, and (clock, chunk) pairs.
 
-    A stream that ends without a finish_reason was cut off (the local server drops a
-    stream when another request arrives): it is requested again, up to `attempts` times."""
+    The request is one today's OpenAI chat models take: temperature only with reasoning off
+    (reasoning_effort="none", which function tools on GPT-6 Chat Completions need too) and
+    max_completion_tokens, not the deprecated max_tokens. A stream that ends without a
+    finish_reason was cut off on the way (a dropped connection, a proxy timing out): it is
+    requested again, up to `attempts` times."""
     for _ in range(attempts):
         start = clock()
         stream = client.chat.completions.create(
             model=model, messages=STREAM_MESSAGES, tools=[WEATHER_TOOL],
             tool_choice={"type": "function", "function": {"name": "get_weather"}},
-            stream=True, temperature=0, max_tokens=40,
+            stream=True, temperature=0, reasoning_effort="none", max_completion_tokens=40,
         )
         events = [(clock(), chunk) for chunk in stream]
         if _finished(events):
@@ -56,11 +60,13 @@ def record_stream(client: Any, model: str, clock: Callable[[], float] = time.per
 
 # -- fixed chunks, built from the SDK's own types ---------------------------------------
 
+_CHUNK_MODEL = str(catalogue.default_model("openai", "chat"))  # the kit's OpenAI chat model
+
 def _chunk(delta: dict | None = None, finish: str | None = None, *, choices: bool = True, usage: dict | None = None):
     from openai.types.chat import ChatCompletionChunk
 
     data: dict[str, Any] = {"id": "chatcmpl-lab02", "object": "chat.completion.chunk", "created": 1767225600,
-                            "model": "gpt-4o-mini-2024-07-18", "choices": []}
+                            "model": _CHUNK_MODEL, "choices": []}
     if choices:
         data["choices"] = [{"index": 0, "delta": delta or {}, "finish_reason": finish, "logprobs": None}]
     if usage:

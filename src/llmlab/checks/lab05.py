@@ -45,7 +45,8 @@ QUERIES = [
 GROUNDED_SYSTEM = ("You answer questions about the city library using only the numbered sources. Cite the sources "
                    "you used as [1], [2]. If the sources do not contain the answer, say that you do not know.")
 NO_ANSWER = "I could not find this in the library's documents."
-CHAT_REQUEST = {"temperature": 0, "max_tokens": 80}
+# GPT-6 chat models take temperature only with reasoning off, and max_completion_tokens, not max_tokens.
+CHAT_REQUEST = {"temperature": 0, "reasoning_effort": "none", "max_completion_tokens": 80}
 # Read off the recorded e5 scores: questions the documents answer score 0.83 or more, the
 # out-of-scope one 0.77. A threshold belongs to one embedding model; never reuse it across models.
 MIN_SCORE = 0.80
@@ -119,8 +120,8 @@ class FakeClient:
         if self.inner is not None:
             response = self._forward(self.inner.chat.completions.create, kwargs,
                                      "the chat request differs from the recorded one: send model, the two messages "
-                                     "(GROUNDED_SYSTEM, then the numbered sources and the question), temperature=0 "
-                                     "and max_tokens=80")
+                                     "(GROUNDED_SYSTEM, then the numbered sources and the question), temperature=0, "
+                                     "reasoning_effort='none' and max_completion_tokens=80")
         else:
             expect(bool(self.replies), "you called the chat model more often than expected")
             response = _chat_response(self.replies.pop(0))
@@ -407,8 +408,11 @@ def _answer_prompt(fn):
                                          "document (best first, numbered from 1), a blank line, then "
                                          "'Question: <question>'")
     extra = {k: v for k, v in sent.items() if k not in ("model", "messages")}
-    expect(extra == CHAT_REQUEST, f"besides model and messages send exactly temperature=0 and max_tokens=80 "
-                                  f"(you sent {extra})")
+    expect("max_tokens" not in extra, "max_tokens is deprecated (the SDK says so) and reasoning models take "
+                                      "max_completion_tokens: cap the answer with max_completion_tokens=80")
+    expect(extra == CHAT_REQUEST, "besides model and messages send exactly temperature=0, reasoning_effort='none' "
+                                  "(GPT-6 models take temperature only with reasoning off) and "
+                                  f"max_completion_tokens=80 (you sent {extra})")
 
 
 def _answer_result(fn):

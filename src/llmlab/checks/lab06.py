@@ -24,9 +24,11 @@ SYSTEM = {"role": "system", "content": "You are the help desk of Nordlys Outfitt
 
 
 def make_request(question: str, system: dict = SYSTEM, **params: Any) -> dict:
-    """A chat request as a dict: model, messages, then the sampling parameters."""
+    """A chat request as a dict: model, messages, then the parameters, as today's OpenAI chat
+    models take them (temperature only with reasoning_effort "none"; max_completion_tokens,
+    not the deprecated max_tokens)."""
     request = {"model": "fake-chat", "messages": [system, {"role": "user", "content": question}],
-               "temperature": 0, "max_tokens": 60}
+               "temperature": 0, "reasoning_effort": "none", "max_completion_tokens": 60}
     request.update(params)
     return request
 
@@ -44,10 +46,10 @@ def _reorder(value: Any) -> Any:
 
 BASE = make_request("How long does delivery to Tromsø take?")
 # SHA-256 of BASE's canonical JSON, which is:
-# {"max_tokens":60,"messages":[{"content":"You are the help desk of Nordlys Outfitters. Answer in one
-# sentence.","role":"system"},{"content":"How long does delivery to Tromsø take?","role":"user"}],
-# "model":"fake-chat","temperature":0}   (one line, no spaces after , and :, ø as UTF-8)
-BASE_KEY = "63b9d43babf9853b5df19505910e7b083e6caf7b278392f6f9012dc3dbf352f3"
+# {"max_completion_tokens":60,"messages":[{"content":"You are the help desk of Nordlys Outfitters. Answer
+# in one sentence.","role":"system"},{"content":"How long does delivery to Tromsø take?","role":"user"}],
+# "model":"fake-chat","reasoning_effort":"none","temperature":0}   (one line, no spaces after , and :, ø as UTF-8)
+BASE_KEY = "9f4681e100c93e32cd1d15382298ee31dca127ffe00a2a781fae8a971ac380af"
 
 
 def _key(fn, request: dict) -> str:
@@ -72,7 +74,7 @@ def _key_sensitive(fn):
     changes = {
         "the model": make_request("How long does delivery to Tromsø take?", model="other-model"),
         "temperature": make_request("How long does delivery to Tromsø take?", temperature=0.7),
-        "max_tokens": make_request("How long does delivery to Tromsø take?", max_tokens=61),
+        "max_completion_tokens": make_request("How long does delivery to Tromsø take?", max_completion_tokens=61),
         "an added parameter (response_format)": make_request("How long does delivery to Tromsø take?",
                                                              response_format={"type": "json_object"}),
         "the system message": make_request("How long does delivery to Tromsø take?",
@@ -297,8 +299,8 @@ def _cc_not_truncated(cls):
     cached, client, _embed = _wrapper(cls, finish={1: "length"})
     _create(cached, BASE)
     _create(cached, BASE)
-    expect(len(client.requests) == 2, "a response cut off by max_tokens (finish_reason 'length') must not be "
-                                      "cached: store only finish_reason 'stop'")
+    expect(len(client.requests) == 2, "a response cut off by max_completion_tokens (finish_reason 'length') must "
+                                      "not be cached: store only finish_reason 'stop'")
     _create(cached, BASE)
     expect(len(client.requests) == 2, "the second (complete) response is cached as usual")
     expect(_counts(cached) == (1, 0, 2), f"expect exact_hits=1, misses=2; got {_counts(cached)}")

@@ -23,7 +23,8 @@ import openai
 from . import Case, FakeClock, Report, expect, run_cases
 
 URL = "https://api.example.com/v1/chat/completions"
-REQUEST = {"messages": [{"role": "user", "content": "Is my order A123 shipped?"}], "max_tokens": 40}
+# The output cap as today's OpenAI chat models take it: max_completion_tokens (max_tokens is deprecated).
+REQUEST = {"messages": [{"role": "user", "content": "Is my order A123 shipped?"}], "max_completion_tokens": 40}
 
 
 # -- the failures a provider can produce, built the way the SDK builds them -------

@@ -9,7 +9,9 @@ guard that refuses a call that could break the limit.
     lab09.check_stretch_feature_budget_guard(FeatureBudgetGuard)   # optional
 
 Usage objects are fixed `openai.types.CompletionUsage` values; prices come from
-llmlab.tokens (its dated table), so the expected dollars follow the table.
+llmlab.tokens (its dated table, read from the model catalogue), so the expected
+dollars follow the table. The models priced are current OpenAI chat models from the
+catalogue, plus one retired model kept for its older tokenizer.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from openai.types import CompletionUsage
 from openai.types.completion_usage import PromptTokensDetails
 
-from .. import tokens
+from .. import catalogue, tokens
 from ..tokens import count_tokens
 from . import Case, Report, expect, run_cases
 
@@ -31,6 +33,15 @@ MESSAGES = [
     {"role": "user",
      "content": "My blender arrived with a cracked jug. Can I get a replacement, and how long will it take?"},
 ]
+# The models the checks price with (src/llmlab/catalogue.yaml): the kit's OpenAI chat model, a
+# larger model of the same family and one between them, all current when the lab was written.
+SMALL = str(catalogue.default_model("openai", "chat"))  # gpt-6-luna
+LARGE = "gpt-6-sol"
+MIDDLE = "gpt-6.1-terra"
+# Shut down (catalogue status, last list price kept): here only because it counts with the older
+# cl100k_base tokenizer, where today's OpenAI models count with o200k_base.
+RETIRED = "gpt-4-turbo"
+
 GERMAN = [
     {"role": "system", "content": "Du bist ein freundlicher Kundendienst. Antworte kurz."},
     {"role": "user", "content": "Meine Bestellung ist beschädigt angekommen. Bekomme ich eine Rückerstattung?"},
@@ -55,70 +66,73 @@ def _usd(x: float) -> str:
 # -- estimate_cost ---------------------------------------------------------------
 
 # What count_message_tokens says for the fixtures (content, framing and reply priming). Counts
-# are fixed by the tokenizers; dollars follow the price table, so they are computed from these.
-PROMPT_TOKENS = {("MESSAGES", "gpt-4o"): 49, ("MESSAGES", "gpt-5"): 49, ("GERMAN", "gpt-4-turbo"): 48,
-                 ("GERMAN", "gpt-4o"): 39}
+# are fixed by the tokenizers (o200k_base for SMALL and LARGE, cl100k_base for RETIRED); dollars
+# follow the price table, so they are computed from these.
+PROMPT_TOKENS = {("MESSAGES", SMALL): 49, ("MESSAGES", LARGE): 49, ("GERMAN", RETIRED): 48,
+                 ("GERMAN", SMALL): 39}
 
 
-def _worst_case(which: str, model: str, max_tokens: int) -> float:
-    return tokens.cost(model, PROMPT_TOKENS[(which, model)], max_tokens).total
+def _worst_case(which: str, model: str, max_completion_tokens: int) -> float:
+    return tokens.cost(model, PROMPT_TOKENS[(which, model)], max_completion_tokens).total
 
 
-def _diagnose_estimate(got, which, model, max_tokens) -> str:
+def _diagnose_estimate(got, which, model, max_completion_tokens) -> str:
     messages = MESSAGES if which == "MESSAGES" else GERMAN
     prompt = PROMPT_TOKENS[(which, model)]
     p_in, _, p_out = tokens.price(model)
     content_only = sum(count_tokens(m["content"], model) for m in messages)
     known = {
-        tokens.cost(model, content_only, max_tokens).total:
+        tokens.cost(model, content_only, max_completion_tokens).total:
             "you counted only the message contents: count the whole request with count_message_tokens "
             "(it adds the per-message framing and the reply priming the API bills)",
         tokens.cost(model, prompt, 0).total:
-            "the estimate leaves out the answer: the worst case is max_tokens of output",
-        (prompt + max_tokens) * p_in / 1e6:
+            "the estimate leaves out the answer: the worst case is max_completion_tokens of output",
+        (prompt + max_completion_tokens) * p_in / 1e6:
             "you priced the output at the input price: output tokens cost several times more (tokens.cost "
             "prices both)",
-        (prompt * p_out + max_tokens * p_in) / 1e6: "input and output prices are swapped",
+        (prompt * p_out + max_completion_tokens * p_in) / 1e6: "input and output prices are swapped",
     }
     for value, hint in known.items():
         if _close(got, value):
             return hint
-    return (f"expected {_usd(_worst_case(which, model, max_tokens))}, got {_usd(got)}: price the prompt as "
-            "count_message_tokens counts it, plus max_tokens of output, with tokens.cost")
+    return (f"expected {_usd(_worst_case(which, model, max_completion_tokens))}, got {_usd(got)}: price the prompt as "
+            "count_message_tokens counts it, plus max_completion_tokens of output, with tokens.cost")
 
 
-def _call_estimate(fn, messages, model, max_tokens):
+def _call_estimate(fn, messages, model, max_completion_tokens):
     before = copy.deepcopy(messages)
-    got = fn(messages, model, max_tokens)
+    got = fn(messages, model, max_completion_tokens)
     expect(messages == before, "do not change the messages you were given")
     expect(isinstance(got, float), f"return the dollars as a float, not {type(got).__name__}")
     return got
 
 
 def _estimate_value(fn):
-    for model, max_tokens in (("gpt-4o", 300), ("gpt-5", 120)):
-        got = _call_estimate(fn, MESSAGES, model, max_tokens)
-        expect(_close(got, _worst_case("MESSAGES", model, max_tokens)),
-               f"{model}, max_tokens={max_tokens}: " + _diagnose_estimate(got, "MESSAGES", model, max_tokens))
+    for model, max_completion_tokens in ((SMALL, 300), (LARGE, 120)):
+        got = _call_estimate(fn, MESSAGES, model, max_completion_tokens)
+        expect(_close(got, _worst_case("MESSAGES", model, max_completion_tokens)),
+               f"{model}, max_completion_tokens={max_completion_tokens}: "
+               + _diagnose_estimate(got, "MESSAGES", model, max_completion_tokens))
 
 
 def _estimate_worst_case(fn):
-    small = _call_estimate(fn, MESSAGES, "gpt-4o-mini", 100)
-    large = _call_estimate(fn, MESSAGES, "gpt-4o-mini", 500)
-    per_token = tokens.price("gpt-4o-mini")[2] / 1e6
+    small = _call_estimate(fn, MESSAGES, SMALL, 100)
+    large = _call_estimate(fn, MESSAGES, SMALL, 500)
+    per_token = tokens.price(SMALL)[2] / 1e6
     expect(_close(large - small, 400 * per_token),
-           "raising max_tokens by 400 must add exactly 400 output tokens at the output price: the estimate "
-           "assumes the model writes all max_tokens")
+           "raising max_completion_tokens by 400 must add exactly 400 output tokens at the output price: the "
+           "estimate assumes the model writes all max_completion_tokens (reasoning tokens count in it too)")
 
 
 def _estimate_tokenizer(fn):
-    got = _call_estimate(fn, GERMAN, "gpt-4-turbo", 200)
-    expected = _worst_case("GERMAN", "gpt-4-turbo", 200)
-    as_4o = tokens.cost("gpt-4-turbo", PROMPT_TOKENS[("GERMAN", "gpt-4o")], 200).total
-    expect(not _close(expected, as_4o), "internal: fixture no longer separates the encodings")
-    expect(not _close(got, as_4o),
-           "gpt-4-turbo counts with cl100k_base, not gpt-4o's o200k_base: pass the model to count_message_tokens")
-    expect(_close(got, expected), _diagnose_estimate(got, "GERMAN", "gpt-4-turbo", 200))
+    got = _call_estimate(fn, GERMAN, RETIRED, 200)
+    expected = _worst_case("GERMAN", RETIRED, 200)
+    as_o200k = tokens.cost(RETIRED, PROMPT_TOKENS[("GERMAN", SMALL)], 200).total
+    expect(not _close(expected, as_o200k), "internal: fixture no longer separates the encodings")
+    expect(not _close(got, as_o200k),
+           f"{RETIRED} (retired, priced at its last list price) counts with cl100k_base, not the o200k_base of "
+           "today's OpenAI models: pass the model to count_message_tokens")
+    expect(_close(got, expected), _diagnose_estimate(got, "GERMAN", RETIRED, 200))
 
 
 def _estimate_unknown_model(fn):
@@ -136,8 +150,8 @@ def _estimate_unknown_model(fn):
 
 
 ESTIMATE_CASES = [
-    Case("prompt tokens plus max_tokens, priced", _estimate_value),
-    Case("the worst case is max_tokens of output", _estimate_worst_case),
+    Case("prompt tokens plus max_completion_tokens, priced", _estimate_value),
+    Case("the worst case is max_completion_tokens of output", _estimate_worst_case),
     Case("counts with the model's tokenizer", _estimate_tokenizer),
     Case("an unknown model raises, it is never free", _estimate_unknown_model),
 ]
@@ -152,11 +166,11 @@ def check_estimate_cost(fn, quiet: bool = False) -> Report:
 # (feature, model, prompt tokens, completion tokens, cached prompt tokens): each call's usage,
 # and what it costs by the price table.
 TOKENS = [
-    ("support_reply", "gpt-4o", 820, 160, 0),
-    ("ticket_triage", "gpt-4o-mini", 450, 4, 0),
-    ("support_reply", "gpt-4o", 1210, 240, 1024),
-    ("summaries", "gpt-4.1-mini", 3100, 380, 0),
-    ("ticket_triage", "gpt-4o-mini", 470, 3, 0),
+    ("support_reply", LARGE, 820, 160, 0),
+    ("ticket_triage", SMALL, 450, 4, 0),
+    ("support_reply", LARGE, 1210, 240, 1024),
+    ("summaries", MIDDLE, 3100, 380, 0),
+    ("ticket_triage", SMALL, 470, 3, 0),
 ]
 CALLS = [(feature, model, usage(p, c, cached)) for feature, model, p, c, cached in TOKENS]
 COSTS = [tokens.cost(model, p, c, cached).total for _, model, p, c, cached in TOKENS]
@@ -201,13 +215,13 @@ def _by_feature(cls):
 def _cached(cls):
     tracker = cls()
     u = usage(1210, 240, 1024)
-    got = tracker.record("support_reply", "gpt-4o", u)
-    full = tokens.cost("gpt-4o", 1210, 240).total
+    got = tracker.record("support_reply", LARGE, u)
+    full = tokens.cost(LARGE, 1210, 240).total
     expect(not _close(got, full),
            "1,024 of the 1,210 prompt tokens were cached (usage.prompt_tokens_details.cached_tokens) and are "
            "billed at the cheaper cached price: pass them to tokens.cost as cached_tokens")
-    expect(_close(got, tokens.cost("gpt-4o", 1210, 240, 1024).total),
-           f"expected {_usd(tokens.cost('gpt-4o', 1210, 240, 1024).total)}, got {_usd(got)}: "
+    expect(_close(got, tokens.cost(LARGE, 1210, 240, 1024).total),
+           f"expected {_usd(tokens.cost(LARGE, 1210, 240, 1024).total)}, got {_usd(got)}: "
            "tokens.cost(model, prompt_tokens, completion_tokens, cached_tokens)")
 
 
@@ -215,15 +229,15 @@ def _no_details(cls):
     tracker = cls()
     for u, what in ((usage(600, 90, details=False), "prompt_tokens_details is None"),
                     (usage(600, 90, cached=None), "prompt_tokens_details.cached_tokens is None")):
-        got = tracker.record("ticket_triage", "gpt-4o-mini", u)
-        expect(_close(got, tokens.cost("gpt-4o-mini", 600, 90).total),
+        got = tracker.record("ticket_triage", SMALL, u)
+        expect(_close(got, tokens.cost(SMALL, 600, 90).total),
                f"when {what} (many servers send that), nothing was cached: price all prompt tokens in full")
 
 
 def _no_usage(cls):
     tracker = cls()
     try:
-        tracker.record("support_reply", "gpt-4o", None)
+        tracker.record("support_reply", LARGE, None)
     except ValueError:
         pass
     except NotImplementedError:
@@ -239,13 +253,13 @@ def _no_usage(cls):
 
 # A dated snapshot the price table does not list (the catalogue lists some real ones): a new
 # snapshot appears in response.model before any price table hears of it.
-UNLISTED_SNAPSHOT = "gpt-4o-mini-2031-01-01"
+UNLISTED_SNAPSHOT = f"{SMALL}-2031-01-01"
 
 
 def _snapshot_model(cls):
     tracker = cls()
     got = tracker.record("ticket_triage", UNLISTED_SNAPSHOT, usage(450, 4, 0))
-    expect(_close(got, tokens.cost("gpt-4o-mini", 450, 4).total),
+    expect(_close(got, tokens.cost(SMALL, 450, 4).total),
            f"response.model is often a dated snapshot, sometimes one no price table lists yet ({UNLISTED_SNAPSHOT}): "
            "price it through tokens.cost, which maps snapshots to their family, "
            "instead of looking the name up yourself")
@@ -253,7 +267,7 @@ def _snapshot_model(cls):
 
 def _separate_books(cls):
     a, b = cls(), cls()
-    a.record("support_reply", "gpt-4o", usage(820, 160, 0))
+    a.record("support_reply", LARGE, usage(820, 160, 0))
     expect(_close(_total(b), 0.0) and b.by_feature() == {},
            "two trackers share their totals: create the per-feature dict in __init__ (self....), not as a "
            "class attribute")
