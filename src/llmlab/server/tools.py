@@ -153,11 +153,21 @@ _LOOSE_CHAR = '[^"\\\\]'
 _JSON_CHAR = '[^"\\\\\\x7F\\x00-\\x1F]'
 
 
+# A `pattern` becomes character classes that know nothing of JSON: `[^\n]` (or `.`) would let a
+# raw quote end the string early, or a backslash or control character break it. Inside a JSON
+# string every negated class must also exclude those, so the output always parses.
+_NEGATED_CLASS = re.compile(r"\[\^((?:\\.|[^\]\\])*)\]")
+_NOT_IN_JSON_STRING = '"\\\\\\x7F\\x00-\\x1F'
+
+
 def _finish(conv) -> str:
     if "char" in conv._rules:
         rule = conv._rules["char"]
         assert rule.startswith(_LOOSE_CHAR), rule
         conv._rules["char"] = _JSON_CHAR + rule[len(_LOOSE_CHAR):]
+    for name, rule in conv._rules.items():
+        if name != "char":  # fixed above, with its escapes
+            conv._rules[name] = _NEGATED_CLASS.sub(lambda m: f"[^{m.group(1)}{_NOT_IN_JSON_STRING}]", rule)
     return conv.format_grammar()
 
 
