@@ -92,12 +92,14 @@ _STATUS_ERRORS: dict[int, type[openai.APIStatusError]] = {
 }
 
 
-def status_error(status: int, headers: dict[str, str] | None = None, code: str | None = None) -> openai.APIStatusError:
-    """The SDK's error for an HTTP status (5xx: InternalServerError), with headers and an error code."""
+def status_error(status: int, headers: dict[str, str] | None = None, code: str | None = None,
+                 type: str | None = None) -> openai.APIStatusError:
+    """The SDK's error for an HTTP status (5xx: InternalServerError), with headers, an error code and type."""
     request = httpx2.Request("POST", f"{BASE}/chat/completions")
     response = httpx2.Response(status, headers=headers or {}, request=request)
     cls = _STATUS_ERRORS.get(status, openai.InternalServerError if status >= 500 else openai.APIStatusError)
-    body = {"message": f"status {status}", "code": code} if code else None
+    fields = {k: v for k, v in (("code", code), ("type", type)) if v}
+    body = {"message": f"status {status}", **fields} if fields else None
     return cls(f"status {status}", response=response, body=body)
 
 

@@ -46,6 +46,9 @@ def test_an_account_out_of_credit_is_not_retried_but_falls_back():
     quota = status_error(429, {"retry-after": "1"}, code="insufficient_quota")
     assert not is_retryable(quota) and should_fall_back(quota)
     assert is_retryable(status_error(429, code="rate_limit_exceeded"))
+    # Today's billing 429s: type insufficient_quota, the cause in code (notebook 25).
+    spent = status_error(429, code="credit_balance_exhausted", type="insufficient_quota")
+    assert not is_retryable(spent) and not is_retryable(status_error(429, code="project_spend_limit_exceeded"))
 
 
 def test_connection_errors_and_open_circuits():

@@ -59,11 +59,11 @@ def explain(exc: BaseException, backend: str = "", model: str = "") -> str | Non
                 "or set LLMLAB_MODEL_CHAT.")
     if isinstance(exc, openai.BadRequestError) and re.search(r"context (length|window)|maximum context|too many tokens",
                                                              text, re.I):
-        return ("Fix: the prompt plus max_tokens exceeds the model's context window. Trim the history "
-                "(notebook 23), lower max_tokens, or use a model with a longer context.")
+        return ("Fix: the prompt plus max_completion_tokens exceeds the model's context window. Trim the history "
+                "(notebook 23), lower max_completion_tokens, or use a model with a longer context.")
     if isinstance(exc, openai.RateLimitError) and not is_retryable(exc):
-        return ("Fix: the account is out of credit (insufficient_quota); waiting will not help. "
-                "Add credit or switch backend.")
+        return ("Fix: a billing limit, not load (insufficient_quota: out of credit, or a spend or usage limit); "
+                "waiting will not help. Add credit, raise the limit, or switch backend.")
     if isinstance(exc, openai.RateLimitError):
         return "Fix: rate limited. Back off and retry after the retry-after header (notebook 07)."
     if is_retryable(exc):

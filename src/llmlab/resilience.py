@@ -74,13 +74,24 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__} {status}" if status else type(exc).__name__
 
 
+# OpenAI's billing 429s: type `insufficient_quota`, the cause in `code` (help center, "Troubleshooting
+# API usage and spend limits", and the spend-limits guide, read 2026-12-03; docs/sources.md, notebook 25).
+BILLING_CODES = frozenset({"insufficient_quota", "credit_balance_exhausted", "organization_spend_limit_exceeded",
+                           "project_spend_limit_exceeded", "organization_usage_limit_exceeded"})
+
+
+def out_of_quota(exc: BaseException) -> bool:
+    """A 429 about money, not load: no amount of waiting fixes it."""
+    return getattr(exc, "type", None) == "insufficient_quota" or getattr(exc, "code", None) in BILLING_CODES
+
+
 def is_retryable(exc: BaseException) -> bool:
     """Could the *same* call on the *same* provider succeed if tried again?
 
     Yes for connection failures, timeouts, 408/409/429 and 5xx. No for 400,
     401, 403, 404, 422: the answer will not change by asking again. No for a
-    429 whose code is `insufficient_quota` either: the account is out of
-    credit, and waiting does not add any (notebooks 07 and 25, lab 07).
+    billing 429 either (`out_of_quota`): the account is out of credit or over a
+    spend or usage limit, and waiting does not change that (notebooks 07 and 25, lab 07).
 
     This is the kit's one retry policy: `llmlab.errors` words its hints by it."""
     if isinstance(exc, CircuitOpenError):
@@ -88,7 +99,7 @@ def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, (openai.APIConnectionError, httpx2.TransportError)):
         return True
     status = status_of(exc)
-    if status == 429 and getattr(exc, "code", None) == "insufficient_quota":
+    if status == 429 and out_of_quota(exc):
         return False
     return status is not None and (status in RETRYABLE_STATUS or status >= 500)
 
