@@ -420,3 +420,13 @@ def test_empty_assistant_turns_are_skipped():
     assert pv.to_anthropic_request(req)["messages"] == [{"role": "user", "content": [
         {"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]
     assert [c["role"] for c in pv.to_gemini_request(req)["contents"]] == ["user"]
+
+
+def test_example_models_are_current():
+    """The translated requests name models a learner could call today."""
+    from llmlab import catalogue
+
+    for role, name in pv.EXAMPLE_MODELS.items():
+        if role == "cohere_rerank":
+            continue  # rerank models are not in the catalogue's chat roles
+        assert catalogue.status(name).state == "current", f"{role}: {name} is {catalogue.status(name).state}"

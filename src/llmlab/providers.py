@@ -76,9 +76,10 @@ ENDPOINTS: dict[str, dict[str, str]] = {
 
 # Model names used when a translated request needs one (illustration only:
 # check each provider's model list before you rely on a name).
+# Current models only (src/llmlab/catalogue.yaml; tests/test_providers.py checks their status).
 EXAMPLE_MODELS: dict[str, str] = {
-    "anthropic": "claude-sonnet-4-5",
-    "gemini": "gemini-2.5-flash",
+    "anthropic": "claude-sonnet-5-5",
+    "gemini": "gemini-3.8-flash",
     "cohere": "command-a-03-2025",
     "cohere_rerank": "rerank-v3.5",
 }

@@ -291,7 +291,7 @@ USER_CONTENT = {BENIGN_DOC: f"{USER_REDACTED}\n\n{_framed(BENIGN_REDACTED)}",
                 EVIL_DOC: f"{USER_REDACTED}\n\n{_framed(EVIL_REDACTED)}"}
 EVIL_MESSAGES = [{"role": "system", "content": f"{SYSTEM}\n\n{INJECTION_WARNING}"},
                  {"role": "user", "content": USER_CONTENT[EVIL_DOC]}]
-LIVE_REQUEST = {"temperature": 0, "max_tokens": 80}
+LIVE_REQUEST = {"temperature": 0, "reasoning_effort": "none", "max_completion_tokens": 80}
 LAST: dict[str, Any] = {}
 
 
