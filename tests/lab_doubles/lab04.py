@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from llmlab.checks.lab04 import REPAIR_PROMPT, SYSTEM_PROMPT, ExtractionError, Invoice
 
-REQUEST = {"temperature": 0, "max_tokens": 250}
+REQUEST = {"temperature": 0, "max_completion_tokens": 250, "reasoning_effort": "none"}
+GPT4_ERA_REQUEST = {"temperature": 0, "max_tokens": 250}
 JSON_OBJECT = {"type": "json_object"}
 
 
@@ -61,14 +62,15 @@ def _strict_format(make_strict=strict):
             "json_schema": {"name": "invoice", "strict": True, "schema": make_strict(Invoice.model_json_schema())}}
 
 
-def _extractor(attempts=2, repair=repair, validate=True, fmt=None, wrap=True, refusal=True, make_strict=strict):
+def _extractor(attempts=2, repair=repair, validate=True, fmt=None, wrap=True, refusal=True, make_strict=strict,
+               request=None):
     def extract(client, model, text, strict=False):
         messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": text}]
         response_format = fmt if fmt is not None else (_strict_format(make_strict) if strict else JSON_OBJECT)
         replies = []
         for attempt in range(attempts):
             message = client.chat.completions.create(model=model, messages=messages, response_format=response_format,
-                                                     **REQUEST).choices[0].message
+                                                     **(request or REQUEST)).choices[0].message
             if refusal and message.refusal:
                 raise ExtractionError(f"the model refused: {message.refusal}", replies)
             replies.append(message.content or "")
@@ -277,6 +279,9 @@ WRONG = {
         _named(_extractor(fmt=JSON_OBJECT), "_wrong_extract_ignores_strict"),
         _named(_extractor(refusal=False), "_wrong_extract_repairs_refusal"),
         _named(_extractor(make_strict=lambda schema: schema), "_wrong_extract_schema_not_strict"),
+        _named(_extractor(request=GPT4_ERA_REQUEST), "_wrong_extract_gpt4_era_request"),
+        _named(_extractor(request={"temperature": 0, "max_completion_tokens": 250}),
+               "_wrong_extract_temperature_without_reasoning_off"),
         _wrong_extract_retry_same,
         _wrong_extract_returns_none,
     ],

@@ -22,10 +22,14 @@ def _split(history, keep_last, by_messages=False):
     return head, body[:cut], body[cut:]
 
 
-def _summarise(client, model, old, max_tokens, with_system=None):
+REQUEST = {"temperature": 0, "reasoning_effort": "none"}
+
+
+def _summarise(client, model, old, max_tokens, with_system=None, gpt4_era=False):
     lines = "\n".join(_line(m) for m in (with_system or []) + old)
+    cap = {"max_tokens": max_tokens, "temperature": 0} if gpt4_era else {"max_completion_tokens": max_tokens, **REQUEST}
     reply = client.chat.completions.create(
-        model=model, max_tokens=max_tokens, temperature=0,
+        model=model, **cap,
         messages=[{"role": "system", "content": SUMMARY_INSTRUCTIONS}, {"role": "user", "content": lines}])
     return {"role": "system", "content": SUMMARY_PREFIX + reply.choices[0].message.content.strip()}
 
@@ -112,6 +116,13 @@ def _wrong_stacks_summaries(history, client, model, keep_last=2, max_summary_tok
     return head + [_summarise(client, model, old, max_summary_tokens)] + recent
 
 
+def _wrong_gpt4_era_request(history, client, model, keep_last=2, max_summary_tokens=120):
+    head, old, recent = _split(history, keep_last)
+    if not old:
+        return list(history)
+    return head + [_summarise(client, model, old, max_summary_tokens, gpt4_era=True)] + recent
+
+
 # -- unsupported_facts ------------------------------------------------------------------------------
 
 def _wrong_facts_substring(summary, transcript):
@@ -136,7 +147,7 @@ def _wrong_facts_every_word(summary, transcript):
 
 WRONG = {
     "check_compact": [_wrong_keeps_messages, _wrong_drops_system, _wrong_summarises_system, _wrong_ignores_cap,
-                      _wrong_always_calls, _wrong_stacks_summaries],
+                      _wrong_always_calls, _wrong_stacks_summaries, _wrong_gpt4_era_request],
     "check_stretch_unsupported_facts": [_wrong_facts_substring, _wrong_facts_no_strip, _wrong_facts_repeats,
                                         _wrong_facts_digit_runs, _wrong_facts_every_word],
 }

@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import Case, FakeChatClient, Report, expect, run_cases
 
@@ -28,7 +28,8 @@ SYSTEM_PROMPT = (
     "Use null when a field is missing."
 )
 REPAIR_PROMPT = "Your reply did not pass validation:\n{errors}\nReply again with the corrected JSON object only."
-REQUEST = {"temperature": 0, "max_tokens": 250}
+# GPT-6 chat models take temperature only with reasoning off, and max_completion_tokens, not max_tokens.
+REQUEST = {"temperature": 0, "max_completion_tokens": 250, "reasoning_effort": "none"}
 
 
 # -- the contract (the notebook defines the same two models) --------------------------
@@ -42,13 +43,13 @@ class LineItem(BaseModel):
 
 class Invoice(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    invoice_number: str
+    invoice_number: str = Field(pattern=r"^INV-[0-9]{4}-[0-9]{4}$")
     vendor_name: str
     invoice_date: dt.date
     currency: Literal["EUR", "USD", "GBP"]
-    line_items: list[LineItem]
+    line_items: list[LineItem] = Field(max_length=2)  # the supplier's invoice form has two item rows
     total_amount: float
-    po_number: str | None = None
+    po_number: str | None = Field(default=None, pattern=r"^PO-[0-9]+$")
 
     @model_validator(mode="after")
     def totals_add_up(self) -> Invoice:
@@ -74,13 +75,15 @@ class ExtractionError(ValueError):
 INVOICE_STRICT = {
     "title": "Invoice", "type": "object", "additionalProperties": False,
     "properties": {
-        "invoice_number": {"title": "Invoice Number", "type": "string"},
+        "invoice_number": {"pattern": "^INV-[0-9]{4}-[0-9]{4}$", "title": "Invoice Number", "type": "string"},
         "vendor_name": {"title": "Vendor Name", "type": "string"},
         "invoice_date": {"format": "date", "title": "Invoice Date", "type": "string"},
         "currency": {"enum": ["EUR", "USD", "GBP"], "title": "Currency", "type": "string"},
-        "line_items": {"items": {"$ref": "#/$defs/LineItem"}, "title": "Line Items", "type": "array"},
+        "line_items": {"items": {"$ref": "#/$defs/LineItem"}, "maxItems": 2, "title": "Line Items",
+                       "type": "array"},
         "total_amount": {"title": "Total Amount", "type": "number"},
-        "po_number": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Po Number"},
+        "po_number": {"anyOf": [{"pattern": "^PO-[0-9]+$", "type": "string"}, {"type": "null"}],
+                      "title": "Po Number"},
     },
     "required": ["invoice_number", "vendor_name", "invoice_date", "currency", "line_items", "total_amount",
                  "po_number"],
@@ -259,8 +262,9 @@ INVOICE_TEXT = """INVOICE INV-2025-0042
 Vendor: Harbour Coffee Roasters
 Date: 2025-02-14
 PO: PO-7781
-  3 x Espresso beans 1 kg @ 24.00
-  2 x Paper filters (box) @ 4.50
+description | quantity | unit_price
+Espresso beans 1 kg | 3 | 24.00
+Paper filters (box) | 2 | 4.50
 Total due: EUR 81.00"""
 VALID = {
     "invoice_number": "INV-2025-0042", "vendor_name": "Harbour Coffee Roasters", "invoice_date": "2025-02-14",
@@ -385,8 +389,8 @@ def _fake_client(prepared: Sequence[Any] = (), inner: Any = None) -> FakeChatCli
                  "(raise ExtractionError)",
         limit=2, over_limit="a third request: the first reply plus ONE repair is the limit",
         miss_hint="a request differs from the recorded one: send model, the messages (SYSTEM_PROMPT, the text, then "
-                  "repair_messages(...) for the repair), response_format, temperature=0 and max_tokens=250, nothing "
-                  "else")
+                  "repair_messages(...) for the repair), response_format, temperature=0, reasoning_effort='none' and "
+                  "max_completion_tokens=250, nothing else")
 
 
 JSON_OBJECT = {"type": "json_object"}
@@ -462,8 +466,11 @@ def _valid_first(fn):
     expect(sent.get("response_format") == JSON_OBJECT,
            "without strict mode ask for JSON mode: response_format={'type': 'json_object'}")
     extra = {k: v for k, v in sent.items() if k not in ("model", "messages", "response_format")}
-    expect(extra == REQUEST, f"besides model, messages and response_format send exactly temperature=0 and "
-                             f"max_tokens=250 (you sent {extra})")
+    expect("max_tokens" not in extra, "max_tokens is deprecated (the SDK says so) and reasoning models take "
+                                      "max_completion_tokens: cap the reply with max_completion_tokens=250")
+    expect(extra == REQUEST, "besides model, messages and response_format send exactly temperature=0, "
+                             "reasoning_effort='none' (GPT-6 models take temperature only with reasoning off) and "
+                             f"max_completion_tokens=250 (you sent {extra})")
     _expect_invoice(result)
 
 
@@ -493,13 +500,15 @@ def _repair_then_valid(fn):
            "the repair request must carry the validation errors of the first reply, formatted by repair_messages")
     expect({k: v for k, v in second.items() if k != "messages"} == {k: v for k, v in client.requests[0].items()
                                                                     if k != "messages"},
-           "the repair request keeps model, response_format, temperature and max_tokens")
+           "the repair request keeps model, response_format, temperature, reasoning_effort and "
+           "max_completion_tokens")
     _expect_invoice(result)
 
 
 def _repair_cut_off(fn):
     client, result = _run(fn, [_completion(CUT_OFF, finish="length"), GOOD])
-    expect(len(client.requests) == 2, "a reply cut off by max_tokens is invalid JSON: repair it like any other")
+    expect(len(client.requests) == 2, "a reply cut off by max_completion_tokens is invalid JSON: repair it like any "
+                                      "other")
     content = client.requests[1]["messages"][-1]["content"]
     expect("Invalid JSON" in content, "validate the raw text with Invoice.model_validate_json: broken JSON then "
                                       "becomes a ValidationError (json_invalid) like every other problem")

@@ -78,10 +78,16 @@ def _request(fn):
     client, _ = _compact(fn, HISTORY, keep_last=1, max_summary_tokens=90, model="small-model")
     sent = client.requests[0]
     expect(sent.get("model") == "small-model", "summarise with the model you were given")
-    expect(sent.get("max_tokens") == 90, "cap the summary with max_tokens=max_summary_tokens")
+    expect("max_tokens" not in sent, "max_tokens is deprecated (the SDK says so) and reasoning models take "
+                                     "max_completion_tokens: cap the summary with "
+                                     "max_completion_tokens=max_summary_tokens")
+    expect(sent.get("max_completion_tokens") == 90, "cap the summary with max_completion_tokens=max_summary_tokens")
     expect(sent.get("temperature") == 0, "summarise with temperature=0")
-    expect(set(sent) == {"model", "messages", "max_tokens", "temperature"},
-           f"send only model, messages, max_tokens and temperature (you sent {sorted(sent)})")
+    expect(sent.get("reasoning_effort") == "none", "send reasoning_effort='none' with temperature=0: GPT-6 models "
+                                                   "take temperature only with reasoning off")
+    expect(set(sent) == {"model", "messages", "max_completion_tokens", "temperature", "reasoning_effort"},
+           "send only model, messages, max_completion_tokens, temperature and reasoning_effort "
+           f"(you sent {sorted(sent)})")
     messages = sent.get("messages") or []
     expect(len(messages) == 2 and messages[0] == {"role": "system", "content": SUMMARY_INSTRUCTIONS},
            "the request is two messages: {'role': 'system', 'content': SUMMARY_INSTRUCTIONS}, then the transcript")
@@ -134,7 +140,8 @@ def _live(client, model):
     def run(fn):
         spy = FakeChatClient(inner=client, miss_hint=(
             "the summary request differs from the recorded one: send only model, the two messages (instructions, "
-            "transcript), max_tokens and temperature=0, as in 'the summary request' case"))
+            "transcript), max_completion_tokens, temperature=0 and reasoning_effort='none', as in 'the summary "
+            "request' case"))
         history = [SYSTEM] + TURNS[:6]
         out = fn(copy.deepcopy(history), spy, model, 1, 60)
         expect(len(spy.requests) == 1, "one real summary call")
