@@ -80,11 +80,25 @@ def test_the_network_guard_trips_on_a_live_backend():
         _run(nb, ROOT)
 
 
+def _a_recorded_chat_request(notebook: str) -> dict:
+    """A plain (not streamed) chat request the notebook's cassette holds, as the SDK's keyword arguments."""
+    import json
+
+    from llmlab.cassettes.format import load_cassette_file
+
+    for entry in load_cassette_file(ROOT / "cassettes" / f"{notebook}.yaml")["interactions"]:
+        request = entry["request"]
+        if request["uri"].endswith("/chat/completions") and request["body"]:
+            body = json.loads(request["body"])
+            if not body.get("stream") and entry["response"]["status"]["code"] == 200:
+                return body
+    raise AssertionError(f"{notebook} records no plain chat request")
+
+
 def test_rerunning_a_cell_replays_again_when_not_strict(monkeypatch):
     monkeypatch.setenv("LLMLAB_STRICT_REPLAY", "0")
     lab = llmlab.start("01_chat_completions", quiet=True)
-    req = dict(model=lab.models.chat, messages=[{"role": "user", "content": "Say hello in French."}],
-               temperature=0, max_tokens=10)
+    req = _a_recorded_chat_request("01_chat_completions")
     first = lab.client.chat.completions.create(**req)
     again = lab.client.chat.completions.create(**req)  # a learner re-running the cell
     assert again.choices[0].message.content == first.choices[0].message.content
@@ -93,8 +107,7 @@ def test_rerunning_a_cell_replays_again_when_not_strict(monkeypatch):
 
 def test_strict_replay_refuses_a_second_play():
     lab = llmlab.start("01_chat_completions", quiet=True)
-    req = dict(model=lab.models.chat, messages=[{"role": "user", "content": "Say hello in French."}],
-               temperature=0, max_tokens=10)
+    req = _a_recorded_chat_request("01_chat_completions")
     lab.client.chat.completions.create(**req)
     with pytest.raises(ReplayMissError, match="sent more often"):
         lab.client.chat.completions.create(**req)
