@@ -16,6 +16,7 @@ The package, room by room:
     errors.py                 LlmlabError, the one base, and the fixes for SDK errors
     cli.py, doctor.py, notebooks.py, record.py, toc.py, config.py
                               the `llmlab` command and what it works on
+    ollama_models.py          Ollama's installed models and pulls (the `ollama` client)
     server/, local_server.py  the kit's own OpenAI-compatible server
     classroom/                for instructors: agendas, slides, load test, class report
     maintainer/               for the kit's keepers: benchmark, lock drift, test plumbing

@@ -200,6 +200,12 @@ def ollama_base_url() -> str:
     return host.rstrip("/") + "/v1"
 
 
+def ollama_full_name(name: str) -> str:
+    """Ollama's default tag: a name without one means :latest (a registry path keeps its own tag)."""
+    name = name.strip()
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
 def with_model_overrides(backend: Backend, overrides: dict[str, str] | None = None) -> Backend:
     """Apply LLMLAB_MODEL_<ROLE> environment variables, then explicit overrides."""
     values = {}

@@ -97,6 +97,30 @@ def doctor(backend: str | None = typer.Option(None, help="check this backend ins
 
 
 @app.command()
+def pull(models: list[str] | None = typer.Argument(
+        None, help="Ollama model names (default: the kit's Ollama models per role that are not installed)")) -> None:
+    """Pull models into Ollama (OLLAMA_HOST), with a progress bar; by default the missing defaults."""
+    from rich.console import Console
+
+    from .ollama_models import OllamaModels, default_models
+
+    store = OllamaModels(read_timeout=None)  # a large layer can take a while between progress lines
+    wanted: dict[str, list[str]] = {name: [] for name in models} if models else store.missing()
+
+    def named(name: str, roles: list[str]) -> str:
+        return f"{name} ({'/'.join(roles)})" if roles else name
+
+    if not wanted:
+        defaults = ", ".join(named(name, roles) for name, roles in default_models().items())
+        typer.echo(f"nothing to pull: Ollama at {store.host} has every default model: {defaults}")
+        return
+    console = Console()
+    for name, roles in wanted.items():
+        typer.echo(f"pulling {named(name, roles)} into Ollama at {store.host}")
+        store.pull(name, console)
+
+
+@app.command()
 def probe(backend: str = typer.Argument(None, help="local, ollama, openai or a base URL (default: the configured one)"),
           refresh: bool = typer.Option(False, "--refresh", help="probe again even if a result is cached"),
           timeout: float = typer.Option(20.0, help="seconds to wait for each request")) -> None:

@@ -6,8 +6,12 @@ import importlib.metadata as md
 import os
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import server_down_fix
+
+if TYPE_CHECKING:
+    from .backends import Backend
 
 
 @dataclass
@@ -97,15 +101,39 @@ def _live_checks(chosen: str) -> list[Check]:
     except (httpx2.TransportError, ValueError) as exc:
         return out + [Check(f"{live.name} server", False, f"{live.base_url} unreachable ({type(exc).__name__})",
                             server_down_fix(live.name))]
-    if live.name in ("ollama", "local") and listed:
+    if live.name == "ollama":
+        return out + _ollama_models(live)
+    if live.name == "local" and listed:
         for role in ("chat", "tools", "embed", "vision"):
             model = getattr(live.models, role)
             if not model:
                 continue
             ok = model in listed or f"{model}:latest" in listed
-            fix = f"ollama pull {model}" if live.name == "ollama" else "restart: llmlab serve"
-            out.append(Check(f"model {model} ({role})", ok, "available" if ok else "not pulled", fix,
-                             required=role in ("chat", "embed")))
+            out.append(Check(f"model {model} ({role})", ok, "available" if ok else "not pulled",
+                             "restart: llmlab serve", required=role in ("chat", "embed")))
+    return out
+
+
+def _ollama_models(live: Backend) -> list[Check]:
+    """What Ollama has installed (its native API, through the `ollama` client) against the defaults."""
+    from .ollama_models import ROLES, OllamaModels, OllamaModelsError, full_name, native_host
+
+    store = OllamaModels(native_host(live.base_url), read_timeout=5.0)
+    try:
+        installed = store.installed()
+    except OllamaModelsError as exc:
+        return [Check("ollama models", False, exc.problem, exc.fix)]
+    shown = ", ".join(installed[:10]) + (f" and {len(installed) - 10} more" if len(installed) > 10 else "")
+    out = [Check("ollama models", True, f"{len(installed)} installed at {store.host}" + (shown and f": {shown}"))]
+    have = {name.lower() for name in installed}
+    for role in ROLES:
+        model = getattr(live.models, role)
+        if not model:
+            continue
+        ok = full_name(model).lower() in have
+        out.append(Check(f"model {model} ({role})", ok, "installed" if ok else "missing (not pulled)",
+                         f"llmlab pull  (pulls every missing default; or: llmlab pull {model})",
+                         required=role in ("chat", "embed")))
     return out
 
 

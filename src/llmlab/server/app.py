@@ -17,10 +17,10 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import chat, completions, responses
+from . import chat, completions, ollama_native, responses
 from .engine import Engine
 from .errors import APIError, bad
 from .settings import CHAT_ALIAS, EMBED_ALIAS, SECURED_KEY, SECURED_PREFIX
@@ -143,7 +143,7 @@ def build_app(engine: Engine | None = None, embedder=None) -> Starlette:
             raise APIError(404, f"The model '{name}' does not exist", "model", "model_not_found")
         return JSONResponse(model_card(name))
 
-    routes = []
+    routes = ollama_native.routes(engine)  # /api/...: what the `ollama` client lists, shows and pulls
     for prefix in ("/v1", SECURED_PREFIX + "/v1"):
         routes += [
             Route(f"{prefix}/chat/completions", chat_completions, methods=["POST"]),
@@ -160,11 +160,16 @@ def build_app(engine: Engine | None = None, embedder=None) -> Starlette:
         return error_response(exc)
 
     async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code in (404, 405) and request.url.path.startswith("/api/"):  # as Ollama's router (gin)
+            text = "404 page not found" if exc.status_code == 404 else "405 method not allowed"
+            return PlainTextResponse(text, status_code=exc.status_code)
         if exc.status_code in (404, 405):  # OpenAI's wording for a path or method it does not serve
             return error_response(APIError(exc.status_code, f"Invalid URL ({request.method} {request.url.path})"))
         return error_response(APIError(exc.status_code, str(exc.detail)))
 
     async def server_error(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):  # Ollama's error shape
+            return JSONResponse({"error": f"the server had an error: {exc}"}, status_code=500)
         return error_response(APIError(500, f"The server had an error while processing your request: {exc}",
                                        type="server_error"))
 

