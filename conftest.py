@@ -37,10 +37,12 @@ os.environ.pop("OPENAI_API_KEY", None)  # replay must never need it
 # --no-loadscope-reorder) finish together: the JupyterHub smoke test (~25 s) and
 # the tests that start kernels go first, the many quick unit tests fill the tail.
 _SLOW_TEST_MODULES = ("test_replay.py", "test_jupyter_replay.py", "test_pacing_and_grading.py", "test_labs.py")
+# Longest of all: notebooks live against two real servers, the first time building llama-server.
+_FIRST_MODULES = ("test_live_notebooks.py",)
 
 
 def _cost_rank(item) -> int:
-    if item.get_closest_marker("hub") or item.get_closest_marker("binder"):
+    if item.get_closest_marker("hub") or item.get_closest_marker("binder") or item.path.name in _FIRST_MODULES:
         return 0
     path = item.path
     if path.parent.name == "tests":

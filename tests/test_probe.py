@@ -34,6 +34,34 @@ def test_a_missing_capability_is_found_and_said_in_words():
     assert "tools" not in result.capabilities and "chat" in result.capabilities
 
 
+def test_a_dropped_kept_alive_connection_is_retried_not_counted_as_missing():
+    """llama-server now and then closes a kept-alive connection as the next request goes out."""
+    dropped: set[str] = set()
+
+    def flaky(request: httpx2.Request) -> httpx2.Response:
+        key = f"{request.method} {request.url.path} {request.content[:60]!r}"
+        if key not in dropped:  # every request fails once, then gets its answer
+            dropped.add(key)
+            raise httpx2.RemoteProtocolError("Server disconnected without sending a response.")
+        return chat_only_server(request)
+
+    result = pr.probe(url_backend(), transport=httpx2.MockTransport(flaky))
+    assert result.found["chat"] and result.found["stream"], result.detail
+    assert not result.found["tools"] and "no tool_calls" in result.detail["tools"]
+
+
+def test_a_connection_that_keeps_breaking_marks_the_capability_missing_without_raising():
+    def broken(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path.endswith("/chat/completions"):
+            raise httpx2.RemoteProtocolError("Server disconnected without sending a response.")
+        return chat_only_server(request)
+
+    result = pr.probe(url_backend(), transport=httpx2.MockTransport(broken))
+    assert not result.found["chat"] and "RemoteProtocolError" in result.detail["chat"]
+    assert not result.found["stream"] and "RemoteProtocolError" in result.detail["stream"]
+    assert result.found["models"]
+
+
 def test_start_uses_the_cached_probe_so_lab_can_tells_the_truth(capsys):
     backend = url_backend()
     pr.remember(pr.probe(backend, transport=httpx2.MockTransport(chat_only_server)))

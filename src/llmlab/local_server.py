@@ -7,15 +7,14 @@ unless told otherwise. This module keeps the names other code imports."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx2
 
 from .backends import LOCAL_PORT
+from .child_server import child_server
 from .server.settings import (  # noqa: F401
     CHAT_ALIAS,
     EMBED_ALIAS,
@@ -58,27 +57,9 @@ def running(port: int = LOCAL_PORT, timeout: float = 120.0) -> Iterator[str]:
     model_path()  # fail early with the install hint
     from .config import home
 
-    log_path = home() / "local-server.log"
-    log = log_path.open("wb")  # a file, not a pipe: a full pipe would stall the server
-    proc = subprocess.Popen([sys.executable, "-m", "llmlab.local_server", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + timeout
-        while not is_up(port):
-            if proc.poll() is not None:
-                err = log_path.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"The local server exited (code {proc.returncode}):\n{err}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"The local server did not answer within {timeout:.0f} s")
-            time.sleep(0.3)
+    with child_server([sys.executable, "-m", "llmlab.local_server", "--port", str(port)],
+                      home() / "local-server.log", lambda: is_up(port), "The local server", timeout):
         yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 if __name__ == "__main__":

@@ -84,13 +84,15 @@ REPLAY_ENV: dict[str, str | None] = {
 }
 
 
-def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
-    """Run a notebook top to bottom in one fresh kernel, in its own folder."""
+def execute(path: Path, timeout: int = 600, allow_errors: bool = False) -> nbformat.NotebookNode:
+    """Run a notebook top to bottom in one fresh kernel, in its own folder. With allow_errors,
+    a cell that raises leaves its error in its outputs and the run goes on (a survey of every
+    failing cell); without, the first one raises nbclient's CellExecutionError."""
     nb = nbformat.read(path, as_version=4)
     # store_widget_state=False: saved widget state would show a stale, dead copy of each quiz
     # (options in bank order, answers included) before the learner runs a cell.
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False, record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
+                            allow_errors=allow_errors, resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     nb.metadata.pop("widgets", None)
     return nb

@@ -67,7 +67,12 @@ class Prober:
     # -- one request ----------------------------------------------------------------------------
     def post(self, path: str, body: dict) -> dict:
         try:
-            r = self.http.post(path, json=body)
+            try:
+                r = self.http.post(path, json=body)
+            except httpx2.RemoteProtocolError:
+                # A server may close a kept-alive connection as the next request goes out
+                # (llama-server does, now and then): that says nothing about the capability.
+                r = self.http.post(path, json=body)
         except httpx2.TimeoutException:
             raise _Failed(f"no answer within {self.timeout:.0f} s") from None
         except httpx2.TransportError as exc:
@@ -87,21 +92,30 @@ class Prober:
     def stream(self, **extra: Any) -> list[dict]:
         body = {"model": self.backend.models.chat, "max_completion_tokens": 8, "stream": True,
                 "messages": [{"role": "user", "content": "Say OK."}], **extra}
-        chunks = []
         try:
-            with self.http.stream("POST", "/chat/completions", json=body) as r:
-                if r.status_code != 200:
-                    r.read()
-                    raise _Failed(f"HTTP {r.status_code}: {_message(r)}")
-                for line in r.iter_lines():
-                    if line.startswith("data: ") and line != "data: [DONE]":
-                        chunks.append(json.loads(line[6:]))
+            try:
+                chunks = self._stream_chunks(body)
+            except httpx2.RemoteProtocolError:  # a dropped kept-alive connection, as in post()
+                chunks = self._stream_chunks(body)
         except httpx2.TimeoutException:
             raise _Failed(f"no answer within {self.timeout:.0f} s") from None
+        except httpx2.TransportError as exc:
+            raise _Failed(f"the stream broke off ({type(exc).__name__})") from None
         except ValueError:
             raise _Failed("a stream event was not JSON") from None
         if not chunks:
             raise _Failed("the stream carried no chunks")
+        return chunks
+
+    def _stream_chunks(self, body: dict) -> list[dict]:
+        chunks = []
+        with self.http.stream("POST", "/chat/completions", json=body) as r:
+            if r.status_code != 200:
+                r.read()
+                raise _Failed(f"HTTP {r.status_code}: {_message(r)}")
+            for line in r.iter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    chunks.append(json.loads(line[6:]))
         return chunks
 
     # -- the checks: each returns what it saw when the capability works, or raises _Failed ------
@@ -172,9 +186,13 @@ class Prober:
         return "same seed, same text"
 
     def check_json_object(self) -> str:
-        content = self.chat(response_format={"type": "json_object"}, max_completion_tokens=40,
-                            messages=[{"role": "user", "content": 'Reply in JSON: {"ok": true}'}])
-        _parse(content["choices"][0]["message"]["content"])
+        # Greedy, with room to finish: a sampled or truncated answer is cut JSON, which says
+        # nothing about whether the server constrains its output to JSON.
+        choice = self.chat(response_format={"type": "json_object"}, max_completion_tokens=60, temperature=0,
+                           messages=[{"role": "user", "content": 'Reply in JSON: {"ok": true}'}])["choices"][0]
+        if choice.get("finish_reason") == "length":
+            raise _Failed("the JSON was cut by the token limit")
+        _parse(choice["message"]["content"])
         return "valid JSON"
 
     def check_json_schema(self) -> str:
@@ -271,6 +289,8 @@ def probe(backend: bk.Backend, timeout: float = 20.0, on_check: Callable[[str], 
             result.detail[capability], result.found[capability] = check(), True
         except _Failed as exc:
             result.detail[capability], result.found[capability] = str(exc), False
+        except httpx2.TransportError as exc:  # a dropped connection twice over, on any request
+            result.detail[capability], result.found[capability] = f"the connection broke ({type(exc).__name__})", False
         except (KeyError, IndexError, TypeError, AttributeError):
             result.detail[capability], result.found[capability] = "an answer without the expected fields", False
     result.seconds = round(time.perf_counter() - t0, 1)
