@@ -52,7 +52,7 @@ def tool_flow_request(**extra):
         ],
         "tools": [WEATHER, TIME],
         "tool_choice": "auto",
-        "max_tokens": 200,
+        "max_completion_tokens": 200,
         "temperature": 0.2,
         "stop": ["END"],
         **extra,
@@ -430,3 +430,21 @@ def test_example_models_are_current():
         if role == "cohere_rerank":
             continue  # rerank models are not in the catalogue's chat roles
         assert catalogue.status(name).state == "current", f"{role}: {name} is {catalogue.status(name).state}"
+
+
+def test_anthropic_reasoning_effort_and_forced_tool_calls():
+    """reasoning_effort becomes Claude's output_config.effort (Claude has no "off": none -> low) and
+    back; a tool call forced by a named tool_choice (finish_reason "stop" on OpenAI) is tool_use on Claude."""
+    req = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "reasoning_effort": "none",
+           "max_completion_tokens": 50}
+    body = pv.to_anthropic_request(req)
+    assert body["output_config"] == {"effort": "low"} and body["max_tokens"] == 50
+    back = pv.from_anthropic_request({**body, "output_config": {"effort": "max"}})
+    assert back["reasoning_effort"] == "max" and back["max_completion_tokens"] == 50 and "max_tokens" not in back
+    forced = {"id": "chatcmpl-1", "model": "m", "choices": [{"index": 0, "finish_reason": "stop", "message": {
+        "role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}}]}
+    assert pv.to_anthropic_response(forced)["stop_reason"] == "tool_use"
+    cut = {"id": "msg_1", "model": "claude", "content": [{"type": "text", "text": "..."}],
+           "stop_reason": "model_context_window_exceeded"}
+    assert pv.from_anthropic_response(cut)["choices"][0]["finish_reason"] == "length"

@@ -226,10 +226,17 @@ def _named_tool(tool_choice: Any) -> str | None:
 # ---------------------------------------------------------------- Anthropic
 
 _ANTHROPIC_OK = {"model", "messages", "tools", "tool_choice", "max_tokens", "max_completion_tokens",
-                 "temperature", "top_p", "stop", "stream", "user", "parallel_tool_calls", "metadata"}
+                 "temperature", "top_p", "stop", "stream", "user", "parallel_tool_calls", "metadata",
+                 "reasoning_effort"}
+# OpenAI's reasoning_effort -> Claude's output_config.effort (low, medium, high, xhigh, max in
+# anthropic 2.16's OutputConfigParam). Claude has no "off" on its current models (adaptive
+# thinking; disabling it is a 400 on Sonnet 5.5), so none and minimal become its lowest, low.
+_ANTHROPIC_EFFORT = {"none": "low", "minimal": "low", "low": "low", "medium": "medium", "high": "high",
+                     "xhigh": "xhigh", "max": "max"}
 
 _ANTHROPIC_STOP = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
-                   "tool_use": "tool_calls", "refusal": "content_filter", "pause_turn": "stop"}
+                   "tool_use": "tool_calls", "refusal": "content_filter", "pause_turn": "stop",
+                   "model_context_window_exceeded": "length"}
 _OPENAI_TO_ANTHROPIC_STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use",
                              "content_filter": "refusal"}
 
@@ -265,7 +272,9 @@ def to_anthropic_request(request: dict, *, model: str | None = None, default_max
       {type: auto|any|none|tool}; parallel_tool_calls=False ->
       disable_parallel_tool_use.
     - `max_tokens` is required by Anthropic: default_max_tokens fills it in.
-    - temperature is clipped to Anthropic's 0..1 range.
+    - temperature is clipped to Anthropic's 0..1 range (Claude Sonnet 5 and later answer a
+      non-default temperature or top_p with a 400: leave them out for those models).
+    - reasoning_effort -> output_config.effort (none and minimal -> low, Claude's lowest).
     Lost: n, logprobs, seed, penalties, response_format (strict=True raises).
     """
     _check_unsupported(request, _ANTHROPIC_OK, "the Anthropic Messages API", strict)
@@ -324,6 +333,8 @@ def to_anthropic_request(request: dict, *, model: str | None = None, default_max
         body["top_p"] = request["top_p"]
     if request.get("stop") is not None:
         body["stop_sequences"] = _stop_list(request["stop"])
+    if request.get("reasoning_effort") is not None:
+        body["output_config"] = {"effort": _ANTHROPIC_EFFORT[request["reasoning_effort"]]}
     if request.get("user"):
         body["metadata"] = {"user_id": request["user"]}
     if request.get("stream"):
@@ -369,7 +380,7 @@ def from_anthropic_request(body: dict, *, model: str | None = None) -> dict:
                         parts.append({"type": "image_url", "image_url": {"url": url}})
                 messages.append({"role": "user", "content": parts})
     request: dict[str, Any] = {"model": model or body["model"], "messages": messages,
-                               "max_tokens": body["max_tokens"]}
+                               "max_completion_tokens": body["max_tokens"]}
     if body.get("tools"):
         request["tools"] = [{"type": "function", "function": {
             "name": t["name"], **({"description": t["description"]} if t.get("description") else {}),
@@ -383,6 +394,8 @@ def from_anthropic_request(body: dict, *, model: str | None = None) -> dict:
     for src, dst in (("temperature", "temperature"), ("top_p", "top_p"), ("stop_sequences", "stop")):
         if body.get(src) is not None:
             request[dst] = body[src]
+    if (body.get("output_config") or {}).get("effort"):
+        request["reasoning_effort"] = body["output_config"]["effort"]  # openai 2.x takes low .. max too
     if body.get("metadata", {}).get("user_id"):
         request["user"] = body["metadata"]["user_id"]
     if body.get("stream"):
@@ -405,7 +418,11 @@ def to_anthropic_response(completion: dict, *, model: str | None = None) -> dict
     out: dict[str, Any] = {
         "id": completion["id"], "type": "message", "role": "assistant",
         "model": model or EXAMPLE_MODELS["anthropic"], "content": content,
-        "stop_reason": _OPENAI_TO_ANTHROPIC_STOP.get(finish or "", "end_turn"), "stop_sequence": None,
+        # Claude says tool_use whenever it calls a tool, also when the call was forced; OpenAI
+        # says "stop" for a call a named tool_choice forced (notebooks 03, 10, 27).
+        "stop_reason": ("tool_use" if message.get("tool_calls")
+                        else _OPENAI_TO_ANTHROPIC_STOP.get(finish or "", "end_turn")),
+        "stop_sequence": None,
     }
     usage = completion.get("usage")
     if usage:
@@ -652,7 +669,7 @@ def from_gemini_request(body: dict, *, model: str | None = None) -> dict:
         if dst in gen:
             request[src] = gen[dst]
     if "maxOutputTokens" in gen:
-        request["max_tokens"] = gen["maxOutputTokens"]
+        request["max_completion_tokens"] = gen["maxOutputTokens"]
     if "stopSequences" in gen:
         request["stop"] = gen["stopSequences"]
     if gen.get("responseMimeType") == "application/json":
@@ -852,7 +869,7 @@ def from_cohere_request(body: dict) -> dict:
     if body.get("tool_choice"):
         request["tool_choice"] = {"REQUIRED": "required", "NONE": "none"}[body["tool_choice"]]
     if "max_tokens" in body:
-        request["max_tokens"] = body["max_tokens"]
+        request["max_completion_tokens"] = body["max_tokens"]
     for src, dst in _COHERE_CONFIG:
         if dst in body:
             request[src] = body[dst]

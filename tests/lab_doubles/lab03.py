@@ -35,12 +35,14 @@ def _in_call_order(calls, tools, registry, validate):
     return list(zip(calls, results, strict=True))
 
 
-def _agent(parallel=True, validate=True, final=True, echo=_echo, run=_in_call_order):
-    def agent(client, model, messages, tools, registry, max_rounds=4, tool_choice="auto", max_tokens=300):
+def _agent(parallel=True, validate=True, final=True, echo=_echo, run=_in_call_order, budget="max_completion_tokens",
+           effort=True):
+    def agent(client, model, messages, tools, registry, max_rounds=4, tool_choice="auto", max_completion_tokens=300):
+        shape = {budget: max_completion_tokens, **({"reasoning_effort": "none"} if effort else {})}
         messages = list(messages)
         for _ in range(max_rounds):
             msg = client.chat.completions.create(model=model, messages=messages, tools=tools, tool_choice=tool_choice,
-                                                 max_tokens=max_tokens).choices[0].message
+                                                 **shape).choices[0].message
             if not msg.tool_calls:
                 messages.append({"role": "assistant", "content": msg.content or ""})
                 return messages
@@ -52,7 +54,7 @@ def _agent(parallel=True, validate=True, final=True, echo=_echo, run=_in_call_or
             messages += [{"role": "tool", "tool_call_id": c.id, "content": r} for c, r in answered]
         if final:
             msg = client.chat.completions.create(model=model, messages=messages, tools=tools, tool_choice="none",
-                                                 max_tokens=max_tokens).choices[0].message
+                                                 **shape).choices[0].message
             messages.append({"role": "assistant", "content": msg.content or ""})
         return messages
     return agent
@@ -94,11 +96,12 @@ ALSO_CORRECT = {
 
 
 def _wrong_crashes_on_unknown(client, model, messages, tools, registry, max_rounds=4, tool_choice="auto",
-                              max_tokens=300):
+                              max_completion_tokens=300):
     messages = list(messages)
     for _ in range(max_rounds):
         msg = client.chat.completions.create(model=model, messages=messages, tools=tools, tool_choice=tool_choice,
-                                             max_tokens=max_tokens).choices[0].message
+                                             max_completion_tokens=max_completion_tokens,
+                                             reasoning_effort="none").choices[0].message
         if not msg.tool_calls:
             messages.append({"role": "assistant", "content": msg.content or ""})
             return messages
@@ -140,6 +143,8 @@ WRONG = {
         _named(_agent(echo=lambda msg: msg.model_dump(include={"role", "content", "tool_calls"})),
                "_wrong_echo_null_content"),
         _wrong_crashes_on_unknown,
+        _named(_agent(budget="max_tokens"), "_wrong_deprecated_max_tokens"),
+        _named(_agent(effort=False), "_wrong_tools_without_reasoning_effort"),
     ],
     "check_stretch_is_repeat": [_wrong_repeat_whole_dicts, _wrong_repeat_raw_text, _wrong_repeat_in_order,
                                 _wrong_repeat_empty_is_repeat, _wrong_repeat_crashes_on_bad_json],

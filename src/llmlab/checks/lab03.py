@@ -129,7 +129,11 @@ def _text_answer(fn):
     expect(sent.get("model") == "fake-model" and sent.get("messages") == MESSAGES and sent.get("tools") == TOOLS,
            "send the model, the messages and the tools you were given")
     expect(sent.get("tool_choice") == "auto", "pass tool_choice through (its default is 'auto')")
-    expect(sent.get("max_tokens") == 300, "pass max_tokens through (its default is 300)")
+    expect("max_tokens" not in sent, "send max_completion_tokens, not max_tokens: max_tokens is the deprecated name, "
+                                     "which today's reasoning models reject")
+    expect(sent.get("max_completion_tokens") == 300, "pass max_completion_tokens through (its default is 300)")
+    expect(sent.get("reasoning_effort") == "none", "send reasoning_effort='none' with the tools: GPT-6 models take "
+                                                   "function tools on Chat Completions only with reasoning off")
     expect(out == MESSAGES + [{"role": "assistant", "content": "Hello! Ask me about a city."}],
            "return the messages plus the final {'role': 'assistant', 'content': text}")
     expect(not registry.calls, "no tool was asked for, so none may run")
@@ -253,11 +257,16 @@ def _round_limit(fn):
 def _tool_choice_passed(fn):
     named = {"type": "function", "function": {"name": "get_weather"}}
     call = completion(tool_calls=[("call_w", "get_weather", '{"city": "Oslo"}')])
-    client, _, _out = _run(fn, [call, completion("Snow.")], max_rounds=1, tool_choice=named, max_tokens=50)
+    client, _, _out = _run(fn, [call, completion("Snow.")], max_rounds=1, tool_choice=named, max_completion_tokens=50)
     expect(client.requests[0].get("tool_choice") == named, "send the tool_choice you were given on every round")
-    expect([r.get("max_tokens") for r in client.requests] == [50, 50], "send max_tokens on every request")
-    extra = set(client.requests[0]) - {"model", "messages", "tools", "tool_choice", "max_tokens"}
-    expect(not extra, f"send only model, messages, tools, tool_choice and max_tokens (you also sent {sorted(extra)})")
+    expect([r.get("max_completion_tokens") for r in client.requests] == [50, 50],
+           "send max_completion_tokens on every request, the final one included")
+    expect([r.get("reasoning_effort") for r in client.requests] == ["none", "none"],
+           "send reasoning_effort='none' on every request: each one carries the tools")
+    extra = set(client.requests[0]) - {"model", "messages", "tools", "tool_choice", "max_completion_tokens",
+                                       "reasoning_effort"}
+    expect(not extra, f"send only model, messages, tools, tool_choice, max_completion_tokens and reasoning_effort "
+                      f"(you also sent {sorted(extra)})")
 
 
 # -- one real round through the API ---------------------------------------------------------
@@ -268,19 +277,26 @@ LIVE_MESSAGES = [
 ]
 
 
+def live_round(fn, client, model) -> list[dict]:
+    """One real round of `fn` (run_agent): a named call to get_weather for Bergen, its result,
+    then the forced text answer (max_rounds=1). Returns the conversation."""
+    registry = Registry(get_weather=_weather)
+    named = {"type": "function", "function": {"name": "get_weather"}}
+    return fn(client, model, copy.deepcopy(LIVE_MESSAGES), [WEATHER], registry, max_rounds=1,
+              tool_choice=named, max_completion_tokens=60)
+
+
 def _live(client, model):
     def run(fn):
-        registry = Registry(get_weather=_weather)
-        named = {"type": "function", "function": {"name": "get_weather"}}
         try:
-            out = fn(client, model, copy.deepcopy(LIVE_MESSAGES), [WEATHER], registry, max_rounds=1,
-                     tool_choice=named, max_tokens=60)
+            out = live_round(fn, client, model)
         except Exception as exc:
 
             if is_replay_miss(exc):
                 raise AssertionError("a request differs from the recorded one: check the message shapes above "
                                      "(content '' on the tool-call turn, json.dumps(result) as tool content) and "
-                                     "send only model, messages, tools, tool_choice and max_tokens") from None
+                                     "send only model, messages, tools, tool_choice, max_completion_tokens and "
+                                     "reasoning_effort") from None
             raise
         roles = [m["role"] for m in out]
         expect(roles[:2] == ["system", "user"] and roles[2] == "assistant" and roles[-1] == "assistant",
@@ -305,7 +321,7 @@ def check_run_agent(fn, client: Any = None, model: str | None = None, quiet: boo
         Case("bad arguments: error results, nothing runs", _bad_arguments),
         Case("a tool that raises: an error result", _tool_raises),
         Case("round limit, then a forced text answer", _round_limit),
-        Case("tool_choice and max_tokens passed on", _tool_choice_passed),
+        Case("tool_choice and token budget passed on", _tool_choice_passed),
     ]
     if client is not None:
         cases.append(Case("one real named-tool round", _live(client, model)))
