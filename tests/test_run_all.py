@@ -53,6 +53,17 @@ def test_an_answer_without_tool_calls_prints_what_came_instead(shell, capsys):
                                       "(see above).")
 
 
+def test_next_over_answer_items_that_hold_none_is_a_missing_field(shell, capsys):
+    """`next(item for item in r.output if ...)` raises StopIteration when no item is of that kind."""
+    result, out = run(shell, "r = lab.client.chat.completions.create(model=lab.models.tools, "
+                             "messages=[{'role': 'user', 'content': 'Weather in Paris?'}], tools=" + TOOLS + ")\n"
+                             "call = next(c for c in r.choices[0].message.tool_calls or [])", capsys)
+    assert result.success, result.error_in_exec
+    assert out.startswith("The server answered without what this cell reads (StopIteration")
+    result, out = run(shell, "print(call.id)", capsys)
+    assert result.success and out.startswith("Skipped: this cell needs `call`")
+
+
 def test_a_server_error_prints_the_servers_message_and_a_fix(shell, capsys):
     result, out = run(shell, "e = lab.client.embeddings.create(model=lab.models.embed, input='hi')", capsys)
     assert result.success

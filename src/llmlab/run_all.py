@@ -22,8 +22,9 @@ from typing import Any
 
 GUARD_NAME = "__llmlab_guard__"
 LAST_VALUE = "__llmlab_last__"
-# What code that reads an answer raises when the answer lacks the field it reads.
-SHAPE_ERRORS = (TypeError, AttributeError, IndexError, KeyError, ValueError)
+# What reading an answer that lacks a field raises: a missing attribute, key or item, or
+# next() over output items that hold none of the kind asked for (StopIteration).
+SHAPE_ERRORS = (TypeError, AttributeError, IndexError, KeyError, ValueError, StopIteration)
 
 
 def summarize_answer(body: bytes) -> str:
