@@ -1,4 +1,5 @@
 import hashlib
+from types import SimpleNamespace
 
 import pytest
 
@@ -27,6 +28,16 @@ def test_cost_uses_cached_rate():
     assert full.total == pytest.approx(listed.input)
     assert cached.total == pytest.approx(listed.cached_input)
     assert cached.total < full.total
+
+
+def test_cache_writes_cost_the_cache_write_price_read_from_usage():
+    """GPT-6 bills tokens written to the cache at a breakpoint at their own rate (catalogue)."""
+    listed = catalogue.price("gpt-6-luna")
+    assert listed.cache_write is not None and listed.cache_write != listed.input
+    usage = SimpleNamespace(prompt_tokens=3_000_000, completion_tokens=0, prompt_tokens_details=SimpleNamespace(
+        cached_tokens=1_000_000, cache_write_tokens=1_000_000))
+    got = tokens.cost_of_usage("gpt-6-luna", usage)
+    assert got.total == pytest.approx(listed.input + listed.cached_input + listed.cache_write)
 
 
 def test_prices_come_from_the_catalogue():

@@ -172,17 +172,29 @@ def price(model: str) -> tuple[float, float, float]:
                             "add it to src/llmlab/catalogue.yaml (docs/catalogue.md)")
 
 
-def cost(model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> Cost:
-    """Dollar cost of one call from its token counts."""
+def _cache_write_price(model: str, input_price: float) -> float:
+    """USD per 1M tokens written to the prompt cache; the input price where none is listed."""
+    hit = catalogue.find(model)
+    listed = hit[1].price.cache_write if hit is not None and hit[1].price is not None else None
+    return input_price if listed is None else listed
+
+
+def cost(model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0,
+         cache_write_tokens: int = 0) -> Cost:
+    """Dollar cost of one call from its token counts. Input tokens read from the cache cost the
+    cached price; those written to it (GPT-6 at a cache breakpoint) the cache-write price."""
     p_in, p_cached, p_out = price(model)
-    fresh = max(input_tokens - cached_tokens, 0)
-    return Cost(input_usd=(fresh * p_in + cached_tokens * p_cached) / 1e6, output_usd=output_tokens * p_out / 1e6)
+    fresh = max(input_tokens - cached_tokens - cache_write_tokens, 0)
+    written = cache_write_tokens * _cache_write_price(model, p_in) if cache_write_tokens else 0.0
+    return Cost(input_usd=(fresh * p_in + cached_tokens * p_cached + written) / 1e6,
+                output_usd=output_tokens * p_out / 1e6)
 
 
 def cost_of_usage(model: str, usage: Any) -> Cost:
-    """Cost from an SDK `usage` object (chat completions or embeddings)."""
+    """Cost from an SDK `usage` object (chat completions or embeddings), cache reads and writes included."""
     prompt = getattr(usage, "prompt_tokens", 0) or 0
     completion = getattr(usage, "completion_tokens", 0) or 0
     details = getattr(usage, "prompt_tokens_details", None)
     cached = (getattr(details, "cached_tokens", 0) or 0) if details else 0
-    return cost(model, prompt, completion, cached)
+    written = (getattr(details, "cache_write_tokens", 0) or 0) if details else 0
+    return cost(model, prompt, completion, cached, written)
