@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 import httpx
+import httpx2
 import ollama
 import pytest
 from ollama._types import ListResponse, ModelDetails, ProgressResponse, ShowResponse
@@ -262,3 +263,26 @@ def test_llmlab_pull(host, cli, monkeypatch):
     assert result.output.strip().splitlines() == [
         f"nothing to pull: Ollama at {host} has every default model: smollm2-135m-instruct:latest "
         "(chat/tools/vision), multilingual-e5-small:latest (embed)"]
+
+
+@pytest.mark.parametrize("backend, sent", [("ollama", {"max_completion_tokens": 7, "max_tokens": 7}),
+                                           ("url", {"max_completion_tokens": 7})])
+def test_a_live_ollama_gets_max_tokens_beside_max_completion_tokens(monkeypatch, backend, sent):
+    """Ollama's OpenAI layer reads only max_tokens (llmlab.ollama_compat); other servers get the request as written."""
+    from llmlab import backends as bk
+    from llmlab.session import Lab
+
+    from helpers import chat_only_server
+
+    seen: list[dict] = []
+
+    def server(self, request):
+        seen.append(json.loads(request.content))
+        return chat_only_server(request)
+
+    monkeypatch.setattr(httpx2.HTTPTransport, "handle_request", server)
+    target = bk.url_backend("http://fake-server.invalid/v1")
+    lab = Lab(notebook="35_ollama", backend=backend, mode="live", models=target.models,
+              capabilities=target.capabilities, server="a fake server", base_url=target.base_url)
+    lab.client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}], max_completion_tokens=7)
+    assert {k: v for k, v in seen[0].items() if k.startswith("max")} == sent

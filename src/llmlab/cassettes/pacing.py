@@ -106,6 +106,10 @@ class LabTransport(httpx2.HTTPTransport):
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         lab = self._lab
+        if lab.mode == "live" and lab.backend == "ollama":
+            from ..ollama_compat import with_max_tokens
+
+            request = with_max_tokens(request)
         response = super().handle_request(request)
         lab.requests_made += 1
         streamed = "text/event-stream" in response.headers.get("content-type", "")
