@@ -64,6 +64,18 @@ def test_next_over_answer_items_that_hold_none_is_a_missing_field(shell, capsys)
     assert result.success and out.startswith("Skipped: this cell needs `call`")
 
 
+def test_a_later_cell_reading_an_answer_that_lacked_something_says_so(shell, capsys):
+    """No request in the cell, but it reads an earlier answer that came without tool calls."""
+    result, out = run(shell, "r = lab.client.chat.completions.create(model=lab.models.tools, "
+                             "messages=[{'role': 'user', 'content': 'Weather in Paris?'}], tools=" + TOOLS + ")\n"
+                             "calls = r.choices[0].message.tool_calls or []\n"
+                             "first = calls[0]", capsys)
+    assert result.success and out.startswith("The server answered without what this cell reads (IndexError")
+    result, out = run(shell, "slowest = max(len(c.id) for c in calls)", capsys)
+    assert result.success and out.startswith("Skipped: this cell reads what an earlier answer lacked (ValueError")
+    assert "slowest" in shell.user_ns[run_all.GUARD_NAME].unavailable
+
+
 def test_a_server_error_prints_the_servers_message_and_a_fix(shell, capsys):
     result, out = run(shell, "e = lab.client.embeddings.create(model=lab.models.embed, input='hi')", capsys)
     assert result.success

@@ -94,6 +94,7 @@ class CellGuard:
     def __init__(self, lab: Any):
         self.lab = lab
         self.unavailable: set[str] = set()
+        self.answers_lacking = 0  # answers so far that lacked what a cell read
         self._requests_at_start = 0
 
     def before_cell(self, *_: Any) -> None:
@@ -116,6 +117,13 @@ class CellGuard:
             came = self.lab.last_answer or "an answer this cell could not read"
             print(f"The server answered without what this cell reads ({type(exc).__name__}: {exc}). "
                   f"What came instead: {came}. Cells that build on this one will say so and move on.")
+            self.answers_lacking += 1
+        elif isinstance(exc, SHAPE_ERRORS) and self.answers_lacking:
+            # No request here, but an earlier answer lacked something: a cell that reads that
+            # answer (a result kept in a variable, say a list of tool calls that came back empty)
+            # fails for the same reason, so it says so instead of raising.
+            print(f"Skipped: this cell reads what an earlier answer lacked ({type(exc).__name__}: {exc}); "
+                  "see the notice above.")
         elif isinstance(exc, NameError) and getattr(exc, "name", None) in self.unavailable:
             print(f"Skipped: this cell needs `{exc.name}`, which an earlier cell could not make (see above).")
         else:

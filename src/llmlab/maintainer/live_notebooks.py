@@ -31,11 +31,11 @@ from ..notebooks import environment, execute, find_notebooks
 # The one-line notices a live run prints instead of dying, by kind (the first prefix that fits):
 # the cell guard's (llmlab.run_all.CellGuard.handle), and lab.can's for a capability the probe
 # found missing ("Skipped: <why>", llmlab.session).
-NOTICES = {
+NOTICES: dict[str, str | tuple[str, ...]] = {
     "refused": "The server refused",
     "answered_without": "The server answered without",
     "request_failed": "This cell's request failed",
-    "skipped_dependent": "Skipped: this cell needs",
+    "skipped_dependent": ("Skipped: this cell needs", "Skipped: this cell reads"),
     "skipped_by_can": "Skipped:",
 }
 # Not copied into the scratch checkout: history, environments, caches, test output.
