@@ -286,3 +286,25 @@ def test_a_live_ollama_gets_max_tokens_beside_max_completion_tokens(monkeypatch,
               capabilities=target.capabilities, server="a fake server", base_url=target.base_url)
     lab.client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}], max_completion_tokens=7)
     assert {k: v for k, v in seen[0].items() if k.startswith("max")} == sent
+
+
+@pytest.mark.live
+def test_notebook_35_sends_its_native_chat_through_the_client_on_an_ollama_backend(host):
+    """Notebook 35 live on the ollama backend (the kit's server as OLLAMA_HOST, answering /api/chat
+    on its own engine): the native cell goes through the ollama client and prints a real answer."""
+    from llmlab.maintainer import live_notebooks as ln
+    from llmlab.notebooks import environment, execute
+
+    with ln.live_run(f"{host}/v1", ln.MODELS["kit"]) as live:
+        (path,) = live.paths(["35"])
+        with environment(**{**live.env(), "LLMLAB_BACKEND": "ollama"}):
+            nb = execute(path, allow_errors=True)
+    run = ln.survey(nb, path.stem)
+    assert run.clean, run.line()
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and "POST /api/chat" in c.source]
+    out = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    answer, _ = json.JSONDecoder().raw_decode(out[out.index('{\n "model": "smollm2-135m-instruct:latest"'):])
+    assert answer["model"] == "smollm2-135m-instruct:latest" and answer["done"] is True
+    assert answer["message"]["content"] and 0 < answer["eval_count"] <= 60  # num_predict caps it
+    assert answer["total_duration"] > 0 and "2026-11-22" not in answer["created_at"]  # not the documented one
+    assert answer["eval_duration"] > 0 and answer["prompt_eval_duration"] >= 0 and answer["prompt_eval_count"] > 0

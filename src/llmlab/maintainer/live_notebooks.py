@@ -189,7 +189,7 @@ def run_against(kind: str, names: list[str], say: Callable[[str], None] = print)
 
 
 def markdown(kind: str, runs: list[NotebookRun]) -> str:
-    head = ("| notebook | result | refused | answered without | request failed | skipped (needs a name) "
+    head = ("| notebook | result | refused | answered without | request failed | skipped (earlier cell) "
             "| skipped (lab.can) | s |\n|---|---|---|---|---|---|---|---|")
     rows = [f"| {r.name} | {'clean' if r.clean else 'raised: ' + '; '.join(r.errors).replace('|', '/')} | "
             + " | ".join(str(r.counts[k]) for k in NOTICES) + f" | {r.seconds:.0f} |" for r in runs]

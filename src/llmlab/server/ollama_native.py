@@ -1,5 +1,6 @@
 """The few endpoints of Ollama's native API (/api/...) that the `ollama` Python client's
-list, show and pull call, answered truthfully about the two models this server bundles.
+list, show, pull and (unstreamed) chat call, answered truthfully about the two models this
+server bundles.
 
 They exist so `llmlab pull` and `llmlab doctor --backend ollama` can be tested end to end
 without an Ollama: the client talks to this server exactly as it would to Ollama. The
@@ -15,6 +16,7 @@ import hashlib
 import json
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -27,6 +29,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..backends import ollama_full_name as full_name
+from .errors import APIError
 from .settings import CHAT_ALIAS, EMBED_ALIAS, embed_model_path, model_path, version
 
 # Ollama's own wording (server/routes.go, server/images.go, types/errtypes).
@@ -34,6 +37,9 @@ MISSING_BODY = "missing request body"
 INVALID_NAME = "invalid model name"
 # PullModel wraps the registry's 404 (os.ErrNotExist) as "pull model manifest: %s".
 UNKNOWN_PULL = "pull model manifest: file does not exist"
+# /api/chat options (Ollama's api.Options) -> the OpenAI request fields the engine reads.
+NATIVE_OPTIONS = {"num_predict": "max_completion_tokens", "temperature": "temperature", "top_p": "top_p",
+                  "seed": "seed", "stop": "stop"}
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,22 @@ def _progress(model: Served) -> Iterator[dict[str, Any]]:
     yield {"status": "success"}
 
 
+def _timed_answer(engine: Any, parsed: Any) -> tuple[Any, Any]:
+    """One answer, with llama.cpp's own timings of this request: prompt evaluation (batches of
+    prompt tokens) and generation (one token at a time), read under the engine's lock."""
+    import llama_cpp
+
+    from .generation import Outcome, run_choice
+
+    with engine.lock:
+        ctx = engine.llm._ctx.ctx
+        llama_cpp.llama_perf_context_reset(ctx)
+        out = Outcome()
+        for _ in run_choice(engine, parsed.prompt, parsed.spec, 0, outcome=out):
+            pass
+        return out, llama_cpp.llama_perf_context(ctx)
+
+
 def routes(engine: Any) -> list[Route]:
     catalogue = Catalogue(engine)
 
@@ -211,7 +233,44 @@ def routes(engine: Any) -> list[Route]:
         lines = _progress(model) if model else iter([{"error": UNKNOWN_PULL}])
         return StreamingResponse((json.dumps(line) + "\n" for line in lines), media_type="application/x-ndjson")
 
+    async def api_chat(request: Request) -> Response:
+        """POST /api/chat without streaming, on the same engine as /v1/chat/completions: what
+        notebook 35's native cell sends through the `ollama` client. Options map to the OpenAI
+        names the engine takes (num_predict is the cap); durations are measured, in nanoseconds."""
+        from . import chat
+
+        data = await _body(request)
+        if isinstance(data, JSONResponse):
+            return data
+        name = str(data.get("model") or "").strip()
+        if not name:
+            return _error(400, "model is required")
+        model = await run_in_threadpool(catalogue.find, name)
+        if model is None or "completion" not in model.capabilities:
+            return _error(404, f"model '{full_name(name)}' not found")
+        if data.get("stream", True) is not False:
+            return _error(400, 'this server answers /api/chat only with "stream": false')
+        options = data.get("options") or {}
+        body = {"model": CHAT_ALIAS, "messages": data.get("messages") or [],
+                **{openai_name: options[name] for name, openai_name in NATIVE_OPTIONS.items()
+                   if options.get(name) is not None}}
+        started = time.perf_counter_ns()
+        try:
+            parsed = await run_in_threadpool(chat.parse_chat, engine, body)
+            out, perf = await run_in_threadpool(_timed_answer, engine, parsed)
+        except APIError as exc:
+            return _error(exc.status, exc.message)
+        return JSONResponse({
+            "model": model.name, "created_at": datetime.now(UTC).isoformat(),
+            "message": {"role": "assistant", "content": out.text},
+            "done": True, "done_reason": "length" if out.finish_reason == "length" else "stop",
+            "total_duration": time.perf_counter_ns() - started,
+            "load_duration": 0,  # loaded when the server started, as a warm Ollama reports it
+            "prompt_eval_count": len(parsed.prompt), "prompt_eval_duration": round(perf.t_p_eval_ms * 1e6),
+            "eval_count": out.completion_tokens, "eval_duration": round(perf.t_eval_ms * 1e6)})
+
     return [
+        Route("/api/chat", api_chat, methods=["POST"]),
         Route("/api/version", api_version, methods=["GET"]),
         Route("/api/tags", tags, methods=["GET"]),
         Route("/api/show", show, methods=["POST"]),
