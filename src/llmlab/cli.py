@@ -307,7 +307,7 @@ def loadtest(ctx: typer.Context,
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     lt.write_report(results, out_dir / "loadtest.md", out_dir / "loadtest.png", base_url=url,
-                    server=("a server at --base-url" if base_url else "llmlab's local server: " + describe()),
+                    server=("a server at --base-url" if base_url else describe()),
                     requests_per_user=requests_per_user, max_tokens=max_tokens, n_bodies=len(bodies),
                     context=context, notes=note)
     typer.echo(lt.table(results))
