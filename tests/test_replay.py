@@ -82,17 +82,9 @@ def test_the_network_guard_trips_on_a_live_backend():
 
 def _a_recorded_chat_request(notebook: str) -> dict:
     """A plain (not streamed) chat request the notebook's cassette holds, as the SDK's keyword arguments."""
-    import json
+    from llmlab.cassettes.format import recorded_chat_request
 
-    from llmlab.cassettes.format import load_cassette_file
-
-    for entry in load_cassette_file(ROOT / "cassettes" / f"{notebook}.yaml")["interactions"]:
-        request = entry["request"]
-        if request["uri"].endswith("/chat/completions") and request["body"]:
-            body = json.loads(request["body"])
-            if not body.get("stream") and entry["response"]["status"]["code"] == 200:
-                return body
-    raise AssertionError(f"{notebook} records no plain chat request")
+    return recorded_chat_request(ROOT / "cassettes" / f"{notebook}.yaml")
 
 
 def test_rerunning_a_cell_replays_again_when_not_strict(monkeypatch):

@@ -97,3 +97,17 @@ class OpenCassette:
 
     def close(self) -> None:
         """Release the cassette: restore patched transports, write the file."""
+
+
+def recorded_chat_request(path: Path) -> dict[str, Any]:
+    """The body of the first plain (not streamed) chat request a cassette answered with a 200:
+    a request the recording holds, for tests and the benchmark that replay one."""
+    import json
+
+    for entry in load_cassette_file(path)["interactions"]:
+        request = entry["request"]
+        if request["uri"].endswith("/chat/completions") and request["body"]:
+            body = json.loads(as_bytes(request["body"]))
+            if not body.get("stream") and entry["response"]["status"]["code"] == 200:
+                return body
+    raise LookupError(f"{path.name} records no plain chat request")
