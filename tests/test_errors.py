@@ -79,6 +79,8 @@ def test_the_hints_use_the_one_retry_policy():
     for retryable in (status_error(500), status_error(503), status_error(409)):
         assert "retry with backoff" in explain(retryable)
     assert explain(status_error(422)) is None
+    # 501 Not Implemented (llama-server's answer to /embeddings without --embeddings): no retry adds it.
+    assert "does not implement" in explain(status_error(501)) and "retry" not in explain(status_error(501))
 
 
 # -- one server-down hint ------------------------------------------------------------------

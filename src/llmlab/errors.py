@@ -66,6 +66,8 @@ def explain(exc: BaseException, backend: str = "", model: str = "") -> str | Non
                 "waiting will not help. Add credit, raise the limit, or switch backend.")
     if isinstance(exc, openai.RateLimitError):
         return "Fix: rate limited. Back off and retry after the retry-after header (notebook 07)."
+    if getattr(exc, "status_code", None) == 501:  # Not Implemented: no retry will add the feature
+        return "Fix: this server does not implement what the request asks for; `llmlab probe` shows what it can do."
     if is_retryable(exc):
         return "Fix: the server failed; retry with backoff (notebook 39), and check its log if it keeps happening."
     return None
