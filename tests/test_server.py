@@ -157,7 +157,8 @@ def test_stream_usage(raw, client):
 def test_named_tool_choice_is_a_call_with_finish_reason_stop(raw):
     body = post(raw, "/chat/completions", {
         "model": CHAT, "messages": user("What's the weather in Paris?"), "tools": [WEATHER, TIME],
-        "tool_choice": {"type": "function", "function": {"name": "get_weather"}}, "max_tokens": 200})
+        "tool_choice": {"type": "function", "function": {"name": "get_weather"}}, "max_tokens": 200,
+        "temperature": 0})  # greedy: a sampled argument could run to the cap
     conforms("CreateChatCompletionResponse", body)
     choice = body["choices"][0]
     assert choice["finish_reason"] == "stop"  # what OpenAI returns for a named tool_choice
@@ -405,7 +406,7 @@ def test_responses_function_call_round_trip(raw):
     tool = {"type": "function", "name": "get_weather", "description": "Get the current weather in a city",
             "parameters": WEATHER["function"]["parameters"], "strict": True}
     first = post(raw, "/responses", {"model": CHAT, "input": "What's the weather in Paris?", "tools": [tool],
-                                     "tool_choice": "required", "parallel_tool_calls": False})
+                                     "tool_choice": "required", "parallel_tool_calls": False, "temperature": 0})
     conforms("Response", first)
     (call,) = first["output"]
     assert call["type"] == "function_call" and call["name"] == "get_weather" and call["status"] == "completed"
@@ -447,7 +448,9 @@ def test_responses_stream_events(raw):
 
 
 def test_responses_stream_function_call_events(raw):
+    # Greedy: a sampled argument can run on until the server's cap and end the stream incomplete.
     events = sse_events(raw, "/responses", {"model": CHAT, "input": "Weather in Oslo?", "stream": True,
+                                            "temperature": 0,
                                             "tools": [{"type": "function", "name": "get_time",
                                                        "parameters": TIME["function"]["parameters"]}],
                                             "tool_choice": {"type": "function", "name": "get_time"}})
