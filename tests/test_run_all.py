@@ -18,6 +18,9 @@ from helpers import chat_only_server
 
 TOOLS = ('[{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", '
          '"properties": {"city": {"type": "string"}}}}}]')
+# A cell's first line: a tool-using request (the fake server answers it with text, no tool_calls).
+ASK_WITH_TOOLS = ("r = lab.client.chat.completions.create(model=lab.models.tools, "
+                  "messages=[{'role': 'user', 'content': 'Weather in Paris?'}], tools=" + TOOLS + ")\n")
 
 
 @pytest.fixture
@@ -40,8 +43,7 @@ def run(sh, code: str, capsys):
 
 
 def test_an_answer_without_tool_calls_prints_what_came_instead(shell, capsys):
-    result, out = run(shell, "r = lab.client.chat.completions.create(model=lab.models.tools, "
-                             "messages=[{'role': 'user', 'content': 'Weather in Paris?'}], tools=" + TOOLS + ")\n"
+    result, out = run(shell, ASK_WITH_TOOLS +
                              "call = r.choices[0].message.tool_calls[0]", capsys)
     assert result.success, result.error_in_exec
     assert out.startswith("The server answered without what this cell reads (TypeError")
@@ -55,8 +57,7 @@ def test_an_answer_without_tool_calls_prints_what_came_instead(shell, capsys):
 
 def test_next_over_answer_items_that_hold_none_is_a_missing_field(shell, capsys):
     """`next(item for item in r.output if ...)` raises StopIteration when no item is of that kind."""
-    result, out = run(shell, "r = lab.client.chat.completions.create(model=lab.models.tools, "
-                             "messages=[{'role': 'user', 'content': 'Weather in Paris?'}], tools=" + TOOLS + ")\n"
+    result, out = run(shell, ASK_WITH_TOOLS +
                              "call = next(c for c in r.choices[0].message.tool_calls or [])", capsys)
     assert result.success, result.error_in_exec
     assert out.startswith("The server answered without what this cell reads (StopIteration")
@@ -66,8 +67,7 @@ def test_next_over_answer_items_that_hold_none_is_a_missing_field(shell, capsys)
 
 def test_a_later_cell_reading_an_answer_that_lacked_something_says_so(shell, capsys):
     """No request in the cell, but it reads an earlier answer that came without tool calls."""
-    result, out = run(shell, "r = lab.client.chat.completions.create(model=lab.models.tools, "
-                             "messages=[{'role': 'user', 'content': 'Weather in Paris?'}], tools=" + TOOLS + ")\n"
+    result, out = run(shell, ASK_WITH_TOOLS +
                              "calls = r.choices[0].message.tool_calls or []\n"
                              "first = calls[0]", capsys)
     assert result.success and out.startswith("The server answered without what this cell reads (IndexError")

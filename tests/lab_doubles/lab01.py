@@ -27,10 +27,10 @@ def trim(messages, budget, model=MODEL):
     return system + kept
 
 
-def chat_turn(client, model, history, user_text, budget):
+def chat_turn(client, model, history, user_text, budget, request=REQUEST):
     history.append({"role": "user", "content": user_text})
     history[:] = trim(history, budget, model)
-    reply = client.chat.completions.create(model=model, messages=list(history), **REQUEST)
+    reply = client.chat.completions.create(model=model, messages=list(history), **request)
     text = reply.choices[0].message.content
     history.append({"role": "assistant", "content": text})
     return text
@@ -158,22 +158,12 @@ def _wrong_turn_no_reply_in_history(client, model, history, user_text, budget):
 
 
 def _wrong_turn_gpt4_era_request(client, model, history, user_text, budget):
-    history.append({"role": "user", "content": user_text})
-    history[:] = trim(history, budget, model)
-    reply = client.chat.completions.create(model=model, messages=list(history), temperature=0, max_tokens=60)
-    text = reply.choices[0].message.content
-    history.append({"role": "assistant", "content": text})
-    return text
+    return chat_turn(client, model, history, user_text, budget, request={"temperature": 0, "max_tokens": 60})
 
 
 def _wrong_turn_no_reasoning_effort(client, model, history, user_text, budget):
-    history.append({"role": "user", "content": user_text})
-    history[:] = trim(history, budget, model)
-    reply = client.chat.completions.create(model=model, messages=list(history), temperature=0,
-                                           max_completion_tokens=60)
-    text = reply.choices[0].message.content
-    history.append({"role": "assistant", "content": text})
-    return text
+    return chat_turn(client, model, history, user_text, budget,
+                     request={"temperature": 0, "max_completion_tokens": 60})
 
 
 # -- trim_with_headroom ----------------------------------------------------------------------
