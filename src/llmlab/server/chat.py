@@ -368,7 +368,8 @@ def _message(out: Outcome) -> dict:
     return message
 
 
-def complete(engine: Engine, req: ChatRequest) -> dict:
+def answers(engine: Engine, req: ChatRequest) -> list[Outcome]:
+    """The request's n choices, generated in turn under the engine's lock."""
     outcomes = []
     with engine.lock:
         for i in range(req.n):
@@ -376,6 +377,11 @@ def complete(engine: Engine, req: ChatRequest) -> dict:
             for _ in run_choice(engine, req.prompt, req.spec, i, outcome=out):
                 pass
             outcomes.append(out)
+    return outcomes
+
+
+def complete(engine: Engine, req: ChatRequest) -> dict:
+    outcomes = answers(engine, req)
     choices = [{
         "index": i, "message": _message(out),
         "logprobs": None if req.spec.logprobs is None else {"content": None if out.calls else out.logprobs,

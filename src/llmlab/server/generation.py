@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import threading
+import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
@@ -94,6 +95,10 @@ class Outcome:
     completion_tokens: int = 0
     logprobs: list[dict] = field(default_factory=list)
     cached_tokens: int = 0
+    # Wall time before the first event (the prompt evaluated) and after it (generation), in
+    # nanoseconds: what Ollama reports as prompt_eval_duration and eval_duration.
+    prompt_eval_ns: int = 0
+    eval_ns: int = 0
 
 
 def run_choice(engine: Engine, prompt: list[int], spec: Spec, index: int,
@@ -123,8 +128,13 @@ def run_choice(engine: Engine, prompt: list[int], spec: Spec, index: int,
                                    grammar=grammar, logprobs=spec.logprobs, reuse_cache=reuse, cancel=cancel,
                                    **kwargs)
     out.cached_tokens = 0
+    started = time.perf_counter_ns()
+    first: int | None = None
     try:
         for ev in events:
+            if first is None:
+                first = time.perf_counter_ns()
+                out.prompt_eval_ns = first - started
             out.cached_tokens = engine.last_cached_tokens
             if isinstance(ev, Switch):
                 in_calls = True
@@ -161,4 +171,5 @@ def run_choice(engine: Engine, prompt: list[int], spec: Spec, index: int,
         # A named tool_choice ends with "stop" at OpenAI; a call the model chose, "tool_calls".
         finish = "stop" if spec.tool_mode == "named" else "tool_calls"
     out.finish_reason = finish
+    out.eval_ns = time.perf_counter_ns() - (first or started)
     yield ("finish", out)

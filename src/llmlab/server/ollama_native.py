@@ -179,22 +179,6 @@ def _progress(model: Served) -> Iterator[dict[str, Any]]:
     yield {"status": "success"}
 
 
-def _timed_answer(engine: Any, parsed: Any) -> tuple[Any, Any]:
-    """One answer, with llama.cpp's own timings of this request: prompt evaluation (batches of
-    prompt tokens) and generation (one token at a time), read under the engine's lock."""
-    import llama_cpp
-
-    from .generation import Outcome, run_choice
-
-    with engine.lock:
-        ctx = engine.llm._ctx.ctx
-        llama_cpp.llama_perf_context_reset(ctx)
-        out = Outcome()
-        for _ in run_choice(engine, parsed.prompt, parsed.spec, 0, outcome=out):
-            pass
-        return out, llama_cpp.llama_perf_context(ctx)
-
-
 def routes(engine: Any) -> list[Route]:
     catalogue = Catalogue(engine)
 
@@ -257,7 +241,7 @@ def routes(engine: Any) -> list[Route]:
         started = time.perf_counter_ns()
         try:
             parsed = await run_in_threadpool(chat.parse_chat, engine, body)
-            out, perf = await run_in_threadpool(_timed_answer, engine, parsed)
+            (out,) = await run_in_threadpool(chat.answers, engine, parsed)
         except APIError as exc:
             return _error(exc.status, exc.message)
         return JSONResponse({
@@ -266,8 +250,8 @@ def routes(engine: Any) -> list[Route]:
             "done": True, "done_reason": "length" if out.finish_reason == "length" else "stop",
             "total_duration": time.perf_counter_ns() - started,
             "load_duration": 0,  # loaded when the server started, as a warm Ollama reports it
-            "prompt_eval_count": len(parsed.prompt), "prompt_eval_duration": round(perf.t_p_eval_ms * 1e6),
-            "eval_count": out.completion_tokens, "eval_duration": round(perf.t_eval_ms * 1e6)})
+            "prompt_eval_count": len(parsed.prompt), "prompt_eval_duration": out.prompt_eval_ns,
+            "eval_count": out.completion_tokens, "eval_duration": out.eval_ns})
 
     return [
         Route("/api/chat", api_chat, methods=["POST"]),
